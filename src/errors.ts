@@ -64,3 +64,41 @@ export class InvalidAckError extends IptsError {
   static override name = 'InvalidAckError'
   override name = 'InvalidAckError'
 }
+
+// --- crypto/, payload, identity ---------------------------------------------------------------
+
+/** A sealed payload could not be opened: wrong key, tampered bytes, or not a sealed payload. */
+export class DecryptionError extends IptsError {
+  static override name = 'DecryptionError'
+  override name = 'DecryptionError'
+}
+
+/** The key (or the peer ID it is derived from) is not a usable Ed25519 key. */
+export class UnsupportedKeyError extends IptsError {
+  static override name = 'UnsupportedKeyError'
+  override name = 'UnsupportedKeyError'
+}
+
+/** An inline payload or envelope is not valid DAG-CBOR of the expected shape, or exceeds its bounds. */
+export class MalformedPayloadError extends IptsError {
+  static override name = 'MalformedPayloadError'
+  override name = 'MalformedPayloadError'
+}
+
+/** The envelope does not fit inline: the record would exceed the record size limit. */
+export class PayloadTooLargeError extends IptsError {
+  static override name = 'PayloadTooLargeError'
+  override name = 'PayloadTooLargeError'
+}
+
+/** The identity key file is readable or writable by group or others (it must be mode 0600). */
+export class IdentityPermissionsError extends IptsError {
+  static override name = 'IdentityPermissionsError'
+  override name = 'IdentityPermissionsError'
+}
+
+/** The identity key file exists but does not hold a valid protobuf-encoded private key. */
+export class IdentityCorruptError extends IptsError {
+  static override name = 'IdentityCorruptError'
+  override name = 'IdentityCorruptError'
+}
