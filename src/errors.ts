@@ -102,3 +102,29 @@ export class IdentityCorruptError extends IptsError {
   static override name = 'IdentityCorruptError'
   override name = 'IdentityCorruptError'
 }
+
+// --- sync/: relay-to-relay reconciliation ------------------------------------------------------
+
+/** A sync peer sent bytes that are not a valid message, an unexpected message, or an item nobody asked for. */
+export class InvalidSyncMessageError extends IptsError {
+  static override name = 'InvalidSyncMessageError'
+  override name = 'InvalidSyncMessageError'
+}
+
+/** A sync session went past one of its bounds (coded symbols, list length, items, message size). */
+export class SyncLimitError extends IptsError {
+  static override name = 'SyncLimitError'
+  override name = 'SyncLimitError'
+}
+
+/** A framed sync item (record, acknowledgement or topic) is malformed or too large. */
+export class InvalidSyncItemError extends IptsError {
+  static override name = 'InvalidSyncItemError'
+  override name = 'InvalidSyncItemError'
+}
+
+/** The responder is already running as many sync sessions as it allows. */
+export class SyncBusyError extends IptsError {
+  static override name = 'SyncBusyError'
+  override name = 'SyncBusyError'
+}
