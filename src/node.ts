@@ -1,0 +1,142 @@
+/**
+ * The libp2p assembly that relays and clients share: TCP + noise + yamux, identify, ping,
+ * gossipsub (StrictSign, as Helia and Kubo use for IPNS over pubsub), fetch, and optionally
+ * kad-dht (the rendezvous) and bootstrap.
+ *
+ * Nothing here reaches beyond the addresses it is given: no default bootstrap list, no mDNS,
+ * no UPnP, no DNS look-ups. `public: true` is the only way to join the public IPFS network.
+ */
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { bootstrap } from '@libp2p/bootstrap'
+import { fetch } from '@libp2p/fetch'
+import { gossipsub } from '@libp2p/gossipsub'
+import { identify } from '@libp2p/identify'
+import { kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
+import { ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { createLibp2p } from 'libp2p'
+import { minute, second, MiB } from './constants.ts'
+import type { Fetch } from '@libp2p/fetch'
+import type { GossipSub } from '@libp2p/gossipsub'
+import type { Identify } from '@libp2p/identify'
+import type { KadDHT } from '@libp2p/kad-dht'
+import type { Ping } from '@libp2p/ping'
+import type { Libp2p, PrivateKey } from '@libp2p/interface'
+
+/** The DHT protocol of the ipts rendezvous network (a separate DHT from the public IPFS one). */
+export const IPTS_DHT_PROTOCOL = '/ipts/kad/1.0.0'
+/** The public IPFS DHT, used only with `public: true`. */
+export const PUBLIC_DHT_PROTOCOL = '/ipfs/kad/1.0.0'
+
+/**
+ * Bootstrap peers of the public IPFS network, used only with `public: true`. Written as
+ * `/ip4/` addresses so that joining costs no DNS look-up of dnsaddrs.
+ */
+export const PUBLIC_BOOTSTRAP = [
+  '/ip4/104.131.131.82/tcp/4001/p2p/QmaCpDMGvV2BGHeYERUEnRQAwe3N8SzbUtfsmvsqQLuvuJ'
+]
+
+export type IptsServices = {
+  pubsub: GossipSub
+  fetch: Fetch
+  identify: Identify
+  ping: Ping
+  dht?: KadDHT
+}
+
+export type IptsNode = Libp2p<IptsServices>
+
+export interface NodeOptions {
+  /** The node's identity. A new Ed25519 key when absent. */
+  privateKey?: PrivateKey
+  /** Addresses to listen on. @default ['/ip4/127.0.0.1/tcp/0'] */
+  listen?: string[]
+  /** Multiaddrs (with /p2p/) dialled at start-up. @default [] */
+  bootstrap?: string[]
+  /** Join the public IPFS network: its DHT protocol and bootstrap peers. @default false */
+  public?: boolean
+  /** Run the rendezvous DHT. Relays run it as servers, clients as DHT clients. @default false */
+  dht?: boolean | 'server' | 'client'
+  /** Relays widen gossipsub's decode limits and turn off work quadratic in topics. @default false */
+  relay?: boolean
+  /** Upper bound on open connections. @default 300 */
+  maxConnections?: number
+}
+
+/** How many subscriptions one gossipsub RPC may carry before it is rejected whole (relay nodes). */
+export const RELAY_MAX_SUBSCRIPTIONS_PER_RPC = 20_000
+/** Topic-name bytes a relay accepts per peer (~1 KiB per topic gives ~16k topics). */
+export const RELAY_MAX_TOPIC_BYTES_PER_PEER = 16 * MiB
+
+export async function createNode (options: NodeOptions = {}): Promise<IptsNode> {
+  const isPublic = options.public ?? false
+  const bootstrapList = [...(options.bootstrap ?? []), ...(isPublic ? PUBLIC_BOOTSTRAP : [])]
+  const dhtMode = options.dht === true ? 'server' : options.dht
+  const relay = options.relay ?? false
+
+  const services: Record<string, unknown> = {
+    identify: identify(),
+    ping: ping(),
+    fetch: fetch(),
+    pubsub: gossipsub({
+      // gossipsub rewrites a peer's peer-store record once per topic on every mesh join when
+      // this is on: quadratic in topics (BRIEF, measured). Relays hold thousands of topics.
+      tagMeshPeers: false,
+      allowPublishToZeroTopicPeers: true,
+      ignoreDuplicatePublishError: true,
+      emitSelf: false,
+      ...(relay
+        ? {
+            maxTopicBytesPerPeer: RELAY_MAX_TOPIC_BYTES_PER_PEER,
+            // replaces the defaults rather than merging, so it is given whole
+            decodeRpcLimits: {
+              maxSubscriptions: RELAY_MAX_SUBSCRIPTIONS_PER_RPC,
+              maxMessages: 5000,
+              maxIhaveMessageIDs: 5000,
+              maxIwantMessageIDs: 5000,
+              maxIdontwantMessageIDs: 512,
+              maxControlMessages: 5000,
+              maxPeerInfos: 16
+            }
+          }
+        : {})
+    })
+  }
+  if (dhtMode != null && dhtMode !== false) {
+    services.dht = kadDHT({
+      protocol: isPublic ? PUBLIC_DHT_PROTOCOL : IPTS_DHT_PROTOCOL,
+      // the code defaults to client mode whatever its docs say: be explicit
+      clientMode: dhtMode === 'client',
+      // the default mapper drops 127.0.0.0/8 addresses, which leaves a loopback DHT empty
+      peerInfoMapper: isPublic ? removePrivateAddressesMapper : passthroughMapper,
+      reprovide: { interval: 10 * minute }
+    })
+  }
+  if (bootstrapList.length > 0) {
+    services.bootstrap = bootstrap({ list: bootstrapList, timeout: 100 })
+  }
+
+  const node = await createLibp2p({
+    privateKey: options.privateKey,
+    addresses: { listen: options.listen ?? ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionManager: {
+      maxConnections: options.maxConnections ?? 300,
+      // every loopback node shares 127.0.0.1, and libp2p accepts 5 new inbound connections per
+      // second per IP by default: local networks would never form
+      inboundConnectionThreshold: 10_000,
+      allow: ['/ip4/127.0.0.1', '/ip6/::1']
+    },
+    connectionMonitor: {
+      // a burst of subscriptions can delay a ping beyond its timeout; do not kill the
+      // connection for it (BRIEF, measured)
+      abortConnectionOnPingFailure: false,
+      pingInterval: 30 * second
+    },
+    services: services as any
+  })
+  return node as unknown as IptsNode
+}

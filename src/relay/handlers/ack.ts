@@ -1,0 +1,30 @@
+import { validateAck } from '../../record/index.ts'
+import { IptsError } from '../../errors.ts'
+import { RelayResponse } from '../../pb/relay.ts'
+import type { Handler } from './index.ts'
+
+/**
+ * ACK: verify the statement was signed by the tag's owner, delete what it covers, keep
+ * tombstones, then forward it to other relays. Answers once the store has applied it.
+ */
+export const handleAck: Handler = async (request, context, reply, options) => {
+  if (request.ack == null) {
+    await reply({ status: RelayResponse.Status.ERROR, error: 'MissingAck', records: [], done: true }, options)
+    return
+  }
+  let ack
+  try {
+    ack = validateAck(request.ack)
+  } catch (err: any) {
+    if (!(err instanceof IptsError)) throw err
+    context.counters.refused(`invalid:${err.name}`)
+    await reply({ status: RelayResponse.Status.REFUSED, error: err.name, records: [], done: true }, options)
+    return
+  }
+  const { deleted, tombstoned } = await context.store.applyAck(ack, context.now())
+  if (deleted + tombstoned > 0) {
+    context.counters.acksApplied++
+    context.onAck(ack.bytes)
+  }
+  await reply({ status: RelayResponse.Status.OK, deleted, records: [], done: true }, options)
+}

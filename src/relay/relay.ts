@@ -1,0 +1,242 @@
+/**
+ * The relay service: a type-1 peer that keeps tagged and named records alive. It runs inside a
+ * libp2p node that has gossipsub and fetch (see `createNode`), and wires together the store,
+ * the single ingest path, the follower (type-1 subscriptions), the republisher, the relay
+ * stream protocol, the fetch lookup for `/ipns/` keys and the expiry purge.
+ */
+import { TypedEventEmitter } from '@libp2p/interface'
+import { pbStream } from '@libp2p/utils'
+import { RecordValidator, topicForKey } from '../record/index.ts'
+import { RelayRequest, RelayResponse } from '../pb/relay.ts'
+import { minute, second } from '../constants.ts'
+import { Counters } from './counters.ts'
+import { ACK_TOPIC, Follower } from './follower.ts'
+import { handlerFor } from './handlers/index.ts'
+import { Ingest } from './ingest.ts'
+import { Policy } from './policy.ts'
+import { MAX_REQUEST_BYTES, RELAY_PROTOCOL } from './protocol.ts'
+import { Republisher } from './republisher.ts'
+import { RecordStore } from './store.ts'
+import type { IngestSource } from './ingest.ts'
+import type { PolicyInit } from './policy.ts'
+import type { RepublisherInit } from './republisher.ts'
+import type { HandlerContext } from './handlers/index.ts'
+import type { IptsNode } from '../node.ts'
+import type { IptsRecord } from '../record/index.ts'
+import type { Connection, Logger, Stream } from '@libp2p/interface'
+
+export interface RelayInit extends PolicyInit {
+  /** Directory of the relay's LevelDB store. */
+  path: string
+  /** Republish and push budget. */
+  republish?: RepublisherInit
+  /** How often expired records and tombstones are purged, ms. @default 1 minute */
+  purgeInterval?: number
+  /** Inbound relay-protocol streams per connection. @default 32 */
+  maxInboundStreams?: number
+  /** Time allowed to read a request, ms. @default 10 seconds */
+  requestTimeout?: number
+  /** The clock, injectable for tests. @default Date.now */
+  now?(): number
+}
+
+export interface RelayEvents {
+  'record:stored': CustomEvent<{ record: IptsRecord, source: IngestSource }>
+  'ack:applied': CustomEvent<{ ack: Uint8Array }>
+  'purge': CustomEvent<{ records: number, tombstones: number }>
+}
+
+export interface RelayStatus {
+  peerId: string
+  records: number
+  bytes: number
+  keys: number
+  tombstones: number
+  topics: number
+  connections: number
+  counters: Record<string, unknown>
+}
+
+export class Relay extends TypedEventEmitter<RelayEvents> {
+  readonly node: IptsNode
+  readonly store: RecordStore
+  readonly policy: Policy
+  readonly counters = new Counters()
+  readonly validator = new RecordValidator()
+  readonly ingest: Ingest
+  readonly follower: Follower
+  readonly republisher: Republisher
+  private readonly init: RelayInit
+  private readonly log: Logger
+  private readonly now: () => number
+  private purgeTimer?: ReturnType<typeof setInterval>
+  private running = false
+
+  constructor (node: IptsNode, init: RelayInit) {
+    super()
+    this.node = node
+    this.init = init
+    this.now = init.now ?? Date.now
+    this.log = node.logger.forComponent('ipts:relay')
+    this.policy = new Policy(init)
+    this.store = new RecordStore({
+      path: init.path,
+      maxRecordsPerKey: this.policy.maxRecordsPerKey,
+      maxRecords: this.policy.maxRecords,
+      maxBytes: this.policy.maxBytes
+    })
+    this.ingest = new Ingest({
+      validator: this.validator,
+      policy: this.policy,
+      store: this.store,
+      counters: this.counters,
+      onStored: (record, source) => { this.onStored(record, source) }
+    })
+    this.republisher = new Republisher({
+      pubsub: node.services.pubsub,
+      store: this.store,
+      counters: this.counters,
+      log: node.logger.forComponent('ipts:relay:republisher'),
+      now: this.now
+    }, init.republish)
+    this.follower = new Follower({
+      pubsub: node.services.pubsub,
+      ingest: this.ingest,
+      policy: this.policy,
+      store: this.store,
+      counters: this.counters,
+      log: node.logger.forComponent('ipts:relay:follower'),
+      now: this.now,
+      push: (topic, key) => { this.republisher.push(topic, key) },
+      onAck: (ack) => { this.safeDispatch('ack:applied', { ack }) }
+    })
+    this.handleStream = this.handleStream.bind(this)
+    this.lookupName = this.lookupName.bind(this)
+  }
+
+  async start (): Promise<void> {
+    if (this.running) return
+    this.running = true
+    await this.store.open()
+    this.follower.start()
+    // carry on where we stopped: rejoin every topic we hold records for
+    for (const key of this.store.keys()) {
+      this.follower.joinKey(key)
+    }
+    this.republisher.start()
+    await this.node.handle(RELAY_PROTOCOL, this.handleStream, {
+      maxInboundStreams: this.init.maxInboundStreams ?? 32
+    })
+    this.node.services.fetch.registerLookupFunction('/ipns/', this.lookupName)
+    this.purgeTimer = setInterval(() => { void this.purge() }, this.init.purgeInterval ?? minute)
+    this.purgeTimer.unref()
+  }
+
+  async stop (): Promise<void> {
+    if (!this.running) return
+    this.running = false
+    clearInterval(this.purgeTimer)
+    this.node.services.fetch.unregisterLookupFunction('/ipns/', this.lookupName)
+    await this.node.unhandle(RELAY_PROTOCOL)
+    this.republisher.stop()
+    this.follower.stop()
+    await this.store.close()
+  }
+
+  /** Purge expired records and tombstones now; leave topics that became empty. */
+  async purge (): Promise<void> {
+    try {
+      const result = await this.store.purgeExpired(this.now())
+      for (const key of result.emptiedKeys) {
+        this.follower.leave(topicForKey(key))
+      }
+      this.safeDispatch('purge', { records: result.records, tombstones: result.tombstones })
+    } catch (err) {
+      this.log.error('purge failed - %e', err)
+    }
+  }
+
+  status (): RelayStatus {
+    const stats = this.store.stats()
+    return {
+      peerId: this.node.peerId.toString(),
+      ...stats,
+      topics: this.follower.topics(),
+      connections: this.node.getConnections().length,
+      counters: this.counters.toJSON()
+    }
+  }
+
+  metrics (): string {
+    const s = this.status()
+    return this.counters.toPrometheus({
+      ipts_store_records: s.records,
+      ipts_store_bytes: s.bytes,
+      ipts_store_keys: s.keys,
+      ipts_store_tombstones: s.tombstones,
+      ipts_topics: s.topics,
+      ipts_connections: s.connections
+    })
+  }
+
+  /** Forward an applied ack to the other relays. */
+  private forwardAck (ack: Uint8Array): void {
+    this.node.services.pubsub.publish(ACK_TOPIC, ack).catch((err: Error) => {
+      this.log.trace('could not forward ack - %e', err)
+    })
+    this.safeDispatch('ack:applied', { ack })
+  }
+
+  private onStored (record: IptsRecord, source: IngestSource): void {
+    this.follower.joinKey(record.routingKey)
+    if (source !== 'gossip') {
+      // gossip already carries it; custody and sync arrivals are published once for
+      // subscribers online right now (the receiver, other relays)
+      this.node.services.pubsub.publish(topicForKey(record.routingKey), record.bytes).catch((err: Error) => {
+        this.log.trace('could not publish - %e', err)
+      })
+    }
+    this.safeDispatch('record:stored', { record, source })
+  }
+
+  private async lookupName (key: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.store.getLatestForKey(key, this.now())
+  }
+
+  private async handleStream (stream: Stream, connection: Connection): Promise<void> {
+    const signal = AbortSignal.timeout(this.init.requestTimeout ?? 10 * second)
+    const pb = pbStream(stream, { maxDataLength: MAX_REQUEST_BYTES })
+    try {
+      const request = await pb.read(RelayRequest, { signal })
+      const handler = handlerFor(request.type)
+      const context: HandlerContext = {
+        store: this.store,
+        ingest: this.ingest,
+        counters: this.counters,
+        log: this.log,
+        now: this.now,
+        remotePeer: connection.remotePeer,
+        onStored: () => {},
+        onAck: (ack) => { this.forwardAck(ack) }
+      }
+      // a long inbox drain may take longer than reading a request: give it its own bound
+      const replySignal = AbortSignal.timeout(10 * minute)
+      await handler(request, context, async (response, options) => {
+        await pb.write(response, RelayResponse, options)
+      }, { signal: replySignal })
+      await stream.close({ signal: replySignal })
+    } catch (err: any) {
+      this.log('relay stream from %p failed - %e', connection.remotePeer, err)
+      this.counters.refused('stream-error')
+      stream.abort(err)
+    }
+  }
+
+  private safeDispatch<K extends keyof RelayEvents> (type: K, detail: RelayEvents[K]['detail']): void {
+    try {
+      this.dispatchEvent(new CustomEvent(type, { detail }))
+    } catch (err) {
+      this.log.error('listener failed - %e', err)
+    }
+  }
+}
