@@ -128,3 +128,131 @@ export class SyncBusyError extends IptsError {
   static override name = 'SyncBusyError'
   override name = 'SyncBusyError'
 }
+
+// --- relay/: policy and store ------------------------------------------------------------------
+
+/**
+ * Base class of the relay's policy refusals. `reason` is the label the refusal is counted
+ * under (`size`, `lifetime`, `rate`, `topics`, `key-full`, `store-full`).
+ */
+export class PolicyError extends IptsError {
+  static override name = 'PolicyError'
+  override name = 'PolicyError'
+  readonly reason: string = 'policy'
+}
+
+/** The record is larger than this relay's `maxRecordSize` (which may be below the IPNS 10 KiB). */
+export class RecordOverSizeLimitError extends PolicyError {
+  static override name = 'RecordOverSizeLimitError'
+  override name = 'RecordOverSizeLimitError'
+  override readonly reason = 'size'
+}
+
+/** The record's EOL lies further in the future than this relay's `maxLifetime`. */
+export class LifetimeTooLongError extends PolicyError {
+  static override name = 'LifetimeTooLongError'
+  override name = 'LifetimeTooLongError'
+  override readonly reason = 'lifetime'
+}
+
+/** The peer published more than `maxPublishesPerPeerPerMinute`. */
+export class RateLimitedError extends PolicyError {
+  static override name = 'RateLimitedError'
+  override name = 'RateLimitedError'
+  override readonly reason = 'rate'
+}
+
+/** The peer already made the relay follow `maxTopicsPerPeer` topics. */
+export class TooManyTopicsError extends PolicyError {
+  static override name = 'TooManyTopicsError'
+  override name = 'TooManyTopicsError'
+  override readonly reason = 'topics'
+}
+
+/** The routing key already holds `maxRecordsPerKey` records from other signers. */
+export class KeyFullError extends PolicyError {
+  static override name = 'KeyFullError'
+  override name = 'KeyFullError'
+  override readonly reason = 'key-full'
+}
+
+/** The store cannot make room within `maxRecords` / `maxBytes`, even by evicting other keys. */
+export class StoreFullError extends PolicyError {
+  static override name = 'StoreFullError'
+  override name = 'StoreFullError'
+  override readonly reason = 'store-full'
+}
+
+/** The record store was used before `open()` or after `close()`. */
+export class StoreClosedError extends IptsError {
+  static override name = 'StoreClosedError'
+  override name = 'StoreClosedError'
+}
+
+/** The store's files hold data this version cannot read (unknown format byte or layout version). */
+export class StoreCorruptError extends IptsError {
+  static override name = 'StoreCorruptError'
+  override name = 'StoreCorruptError'
+}
+
+// --- client/ and cli/: sending, receiving, the command line -------------------------------------
+
+/** No relay could be reached: none given, none found, or every dial failed. */
+export class NoRelaysError extends IptsError {
+  static override name = 'NoRelaysError'
+  override name = 'NoRelaysError'
+}
+
+/** Fewer relays than required confirmed they hold the record before the deadline. */
+export class CustodyTimeoutError extends IptsError {
+  static override name = 'CustodyTimeoutError'
+  override name = 'CustodyTimeoutError'
+}
+
+/** A relay refused the record (validation, policy, or the sequence was already acknowledged). */
+export class CustodyRefusedError extends IptsError {
+  static override name = 'CustodyRefusedError'
+  override name = 'CustodyRefusedError'
+}
+
+/** A string that should name a peer is not a valid peer ID (or not an Ed25519 one where required). */
+export class InvalidPeerIdError extends IptsError {
+  static override name = 'InvalidPeerIdError'
+  override name = 'InvalidPeerIdError'
+}
+
+/** The messages not yet acknowledged by this receiver, plus the new one, no longer fit in one record. */
+export class OutboxFullError extends IptsError {
+  static override name = 'OutboxFullError'
+  override name = 'OutboxFullError'
+}
+
+/** The client state file is locked by another process for longer than allowed, or unreadable. */
+export class ClientStateError extends IptsError {
+  static override name = 'ClientStateError'
+  override name = 'ClientStateError'
+}
+
+/** No receipt for the message arrived before the deadline. */
+export class ReceiptTimeoutError extends IptsError {
+  static override name = 'ReceiptTimeoutError'
+  override name = 'ReceiptTimeoutError'
+}
+
+/** No relay holds a valid record for the name. */
+export class NameNotFoundError extends IptsError {
+  static override name = 'NameNotFoundError'
+  override name = 'NameNotFoundError'
+}
+
+/** A relay answered the relay protocol with something unexpected. */
+export class RelayProtocolError extends IptsError {
+  static override name = 'RelayProtocolError'
+  override name = 'RelayProtocolError'
+}
+
+/** A command-line setting has a value that cannot be used (bad duration, address, number). */
+export class InvalidSettingError extends IptsError {
+  static override name = 'InvalidSettingError'
+  override name = 'InvalidSettingError'
+}
