@@ -1,0 +1,252 @@
+/**
+ * The sync service: answers `/ipts/sync/1.0.0` streams, starts sessions on request, on connect
+ * and on a schedule, and reports each session as events.
+ */
+import { NotStartedError, TypedEventEmitter, setMaxListeners } from '@libp2p/interface'
+import {
+  DEFAULT_INITIAL_BATCH, DEFAULT_MAX_BATCH, DEFAULT_MAX_CODED_SYMBOLS, DEFAULT_MAX_INBOUND_SESSIONS,
+  DEFAULT_MAX_ITEMS, DEFAULT_MAX_LIST_SYMBOLS, DEFAULT_MAX_OUTBOUND_SESSIONS, DEFAULT_SKIP_CACHE_SIZE,
+  DEFAULT_SKIP_TTL, DEFAULT_SYNC_INTERVAL, DEFAULT_SYNC_TIMEOUT, MAX_CODED_BATCH, SYNC_PROTOCOL
+} from './constants.ts'
+import { SyncChannel } from './channel.ts'
+import { runInitiator } from './initiator.ts'
+import { runResponder } from './responder.ts'
+import { loadRiblt } from './riblt.ts'
+import { SkipList, emptyStats } from './transfer.ts'
+import { SyncBusyError } from '../errors.ts'
+import type { Session } from './transfer.ts'
+import type { Sync, SyncEvents, SyncInit, SyncOptions, SyncSource, SyncStats } from './types.ts'
+import type { ComponentLogger, Connection, Logger, PeerId, Stream } from '@libp2p/interface'
+import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
+
+export interface SyncComponents {
+  registrar: Pick<Registrar, 'handle' | 'unhandle' | 'register' | 'unregister'>
+  connectionManager: Pick<ConnectionManager, 'openConnection'>
+  logger: ComponentLogger
+  peerId: PeerId
+}
+
+/** libp2p service factory: `services: { sync: sync({ source }) }`, or call it with components. */
+export function sync (init: SyncInit): (components: SyncComponents) => Sync {
+  return (components) => new SyncService(components, init)
+}
+
+export class SyncService extends TypedEventEmitter<SyncEvents> implements Sync {
+  readonly [Symbol.toStringTag] = '@ipts/sync'
+  private readonly components: SyncComponents
+  private readonly source: SyncSource
+  private readonly log: Logger
+  private readonly skip: SkipList
+  private readonly initialBatch: number
+  private readonly maxBatch: number
+  private readonly maxCodedSymbols: number
+  private readonly maxListSymbols: number
+  private readonly maxItems: number
+  private readonly timeout: number
+  private readonly maxInboundSessions: number
+  private readonly maxOutboundSessions: number
+  private readonly interval: number
+  private readonly syncOnConnect: boolean
+  private shutdown?: AbortController
+  private topologyId?: string
+  private timer?: ReturnType<typeof setTimeout>
+  private inbound = 0
+  /** Connected peers that speak sync, by peer ID string. */
+  private readonly peers = new Map<string, PeerId>()
+  /** Scheduled sessions running, by peer ID string. */
+  private readonly running = new Map<string, Promise<void>>()
+  /** Scheduled sessions waiting for a free slot. */
+  private readonly pending = new Map<string, PeerId>()
+
+  constructor (components: SyncComponents, init: SyncInit) {
+    super()
+    this.components = components
+    this.source = init.source
+    this.log = components.logger.forComponent('ipts:sync')
+    this.initialBatch = Math.max(1, Math.min(init.initialBatch ?? DEFAULT_INITIAL_BATCH, MAX_CODED_BATCH))
+    this.maxBatch = Math.max(this.initialBatch, Math.min(init.maxBatch ?? DEFAULT_MAX_BATCH, MAX_CODED_BATCH))
+    this.maxCodedSymbols = init.maxCodedSymbols ?? DEFAULT_MAX_CODED_SYMBOLS
+    this.maxListSymbols = init.maxListSymbols ?? DEFAULT_MAX_LIST_SYMBOLS
+    this.maxItems = init.maxItems ?? DEFAULT_MAX_ITEMS
+    this.timeout = init.timeout ?? DEFAULT_SYNC_TIMEOUT
+    this.maxInboundSessions = init.maxInboundSessions ?? DEFAULT_MAX_INBOUND_SESSIONS
+    this.maxOutboundSessions = init.maxOutboundSessions ?? DEFAULT_MAX_OUTBOUND_SESSIONS
+    this.interval = init.interval ?? DEFAULT_SYNC_INTERVAL
+    this.syncOnConnect = init.syncOnConnect ?? true
+    this.skip = new SkipList(init.skipCacheSize ?? DEFAULT_SKIP_CACHE_SIZE, init.skipTtl ?? DEFAULT_SKIP_TTL)
+    this.handleStream = this.handleStream.bind(this)
+  }
+
+  async start (): Promise<void> {
+    if (this.shutdown != null) return
+    await loadRiblt()
+    const shutdown = new AbortController()
+    setMaxListeners(Infinity, shutdown.signal)
+    this.shutdown = shutdown
+    await this.components.registrar.handle(SYNC_PROTOCOL, this.handleStream, {
+      maxInboundStreams: this.maxInboundSessions,
+      maxOutboundStreams: this.maxOutboundSessions
+    })
+    this.topologyId = await this.components.registrar.register(SYNC_PROTOCOL, {
+      onConnect: (peer) => {
+        this.peers.set(peer.toString(), peer)
+        if (this.syncOnConnect) this.schedule(peer)
+      },
+      onDisconnect: (peer) => {
+        this.peers.delete(peer.toString())
+        this.pending.delete(peer.toString())
+      }
+    })
+    this.armTimer()
+  }
+
+  async stop (): Promise<void> {
+    const shutdown = this.shutdown
+    if (shutdown == null) return
+    this.shutdown = undefined
+    clearTimeout(this.timer)
+    this.timer = undefined
+    this.pending.clear()
+    if (this.topologyId != null) {
+      this.components.registrar.unregister(this.topologyId)
+      this.topologyId = undefined
+    }
+    await this.components.registrar.unhandle(SYNC_PROTOCOL)
+    shutdown.abort(new NotStartedError('sync stopped'))
+    await Promise.allSettled(this.running.values())
+    this.peers.clear()
+  }
+
+  async syncWith (target: PeerId | Connection, options: SyncOptions = {}): Promise<SyncStats> {
+    const shutdown = this.shutdown
+    if (shutdown == null) {
+      throw new NotStartedError('sync is not started')
+    }
+    const signal = AbortSignal.any([options.signal ?? AbortSignal.timeout(this.timeout), shutdown.signal])
+    setMaxListeners(Infinity, signal)
+    const connection = isConnection(target)
+      ? target
+      : await this.components.connectionManager.openConnection(target, { signal })
+    const peer = connection.remotePeer
+    const stream = await connection.newStream(SYNC_PROTOCOL, { signal })
+    const session = this.session(stream, peer, 'initiator', signal)
+    this.safeDispatch('sync:start', { peer, role: 'initiator' })
+    try {
+      await runInitiator(session, {
+        initialBatch: this.initialBatch,
+        maxBatch: this.maxBatch,
+        maxCodedSymbols: this.maxCodedSymbols,
+        maxListSymbols: this.maxListSymbols
+      })
+      await stream.close({ signal })
+    } catch (err: any) {
+      stream.abort(err)
+      this.finish(session)
+      this.log('sync with %p failed - %e', peer, err)
+      this.safeDispatch('sync:error', { peer, role: 'initiator', error: err })
+      throw err
+    }
+    this.finish(session)
+    this.log('synced with %p: %d rounds, %d B out, %d B in, %d coded, %d items in, %d out',
+      peer, session.stats.rounds, session.stats.bytesSent, session.stats.bytesReceived,
+      session.stats.codedSymbols, session.stats.itemsReceived, session.stats.itemsSent)
+    this.safeDispatch('sync:end', { peer, role: 'initiator', stats: session.stats })
+    return session.stats
+  }
+
+  private async handleStream (stream: Stream, connection: Connection): Promise<void> {
+    const shutdown = this.shutdown
+    const peer = connection.remotePeer
+    if (shutdown == null) {
+      stream.abort(new NotStartedError('sync is not started'))
+      return
+    }
+    if (this.inbound >= this.maxInboundSessions) {
+      const err = new SyncBusyError(`already answering ${this.inbound} sync sessions`)
+      stream.abort(err)
+      this.safeDispatch('sync:error', { peer, role: 'responder', error: err })
+      return
+    }
+    this.inbound++
+    const signal = AbortSignal.any([AbortSignal.timeout(this.timeout), shutdown.signal])
+    setMaxListeners(Infinity, signal)
+    const session = this.session(stream, peer, 'responder', signal)
+    this.safeDispatch('sync:start', { peer, role: 'responder' })
+    try {
+      await runResponder(session, { maxCodedSymbols: this.maxCodedSymbols, maxListSymbols: this.maxListSymbols })
+      await stream.close({ signal })
+      this.finish(session)
+      this.safeDispatch('sync:end', { peer, role: 'responder', stats: session.stats })
+    } catch (err: any) {
+      stream.abort(err)
+      this.finish(session)
+      this.log('answering sync from %p failed - %e', peer, err)
+      this.safeDispatch('sync:error', { peer, role: 'responder', error: err })
+    } finally {
+      this.inbound--
+    }
+  }
+
+  private session (stream: Stream, peer: PeerId, role: SyncStats['role'], signal: AbortSignal): Session {
+    return {
+      source: this.source,
+      peer,
+      channel: new SyncChannel(stream),
+      stats: emptyStats(role),
+      skip: this.skip,
+      maxItems: this.maxItems,
+      signal,
+      log: this.log
+    }
+  }
+
+  private finish (session: Session): void {
+    session.stats.bytesSent = session.channel.bytesSent
+    session.stats.bytesReceived = session.channel.bytesReceived
+  }
+
+  /** Of two peers only the one with the smaller peer ID string starts scheduled sessions. */
+  private initiates (peer: PeerId): boolean {
+    return this.components.peerId.toString() < peer.toString()
+  }
+
+  /** Queue a scheduled session with `peer`, unless one is running or queued already. */
+  private schedule (peer: PeerId): void {
+    const key = peer.toString()
+    if (this.shutdown == null || !this.initiates(peer) || this.running.has(key)) return
+    this.pending.set(key, peer)
+    this.drain()
+  }
+
+  private drain (): void {
+    while (this.shutdown != null && this.running.size < this.maxOutboundSessions && this.pending.size > 0) {
+      const [key, peer] = this.pending.entries().next().value as [string, PeerId]
+      this.pending.delete(key)
+      const run = this.syncWith(peer)
+        .then(() => {}, (err) => { this.log('scheduled sync with %p failed - %e', peer, err) })
+        .finally(() => {
+          this.running.delete(key)
+          this.drain()
+        })
+      this.running.set(key, run)
+    }
+  }
+
+  private armTimer (): void {
+    if (this.interval <= 0 || this.shutdown == null) return
+    this.timer = setTimeout(() => {
+      for (const peer of this.peers.values()) {
+        this.schedule(peer)
+      }
+      this.armTimer()
+    }, this.interval)
+  }
+
+  private safeDispatch<K extends keyof SyncEvents> (type: K, detail: SyncEvents[K]['detail']): void {
+    this.safeDispatchEvent(type, { detail })
+  }
+}
+
+function isConnection (target: PeerId | Connection): target is Connection {
+  return typeof (target as Connection).newStream === 'function'
+}
