@@ -5,7 +5,7 @@
 
 /** Base class: all ipts errors extend it, so `err instanceof IptsError` tells ours apart. */
 export class IptsError extends Error {
-  static name = 'IptsError'
+  static override name = 'IptsError'
   override name = 'IptsError'
 }
 
@@ -255,4 +255,12 @@ export class RelayProtocolError extends IptsError {
 export class InvalidSettingError extends IptsError {
   static override name = 'InvalidSettingError'
   override name = 'InvalidSettingError'
+}
+
+// --- rendezvous/: finding relays through the DHT -------------------------------------------------
+
+/** The node has no DHT service, so it cannot announce itself at, or look up, the rendezvous. */
+export class RendezvousUnavailableError extends IptsError {
+  static override name = 'RendezvousUnavailableError'
+  override name = 'RendezvousUnavailableError'
 }
