@@ -16,7 +16,7 @@ import { kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
-import { minute, second, MiB } from './constants.ts'
+import { hour, minute, second, MiB } from './constants.ts'
 import type { Fetch } from '@libp2p/fetch'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
@@ -64,6 +64,11 @@ export interface NodeOptions {
   maxConnections?: number
 }
 
+/** How long a provider record lives on the ipts DHT (kad-dht's `reprovide.validity`). */
+export const PRIVATE_PROVIDER_VALIDITY = hour
+/** kad-dht re-provides our own record when less than this is left of its validity. */
+export const PRIVATE_REPROVIDE_THRESHOLD = 20 * minute
+
 /** How many subscriptions one gossipsub RPC may carry before it is rejected whole (relay nodes). */
 export const RELAY_MAX_SUBSCRIPTIONS_PER_RPC = 20_000
 /** Topic-name bytes a relay accepts per peer (~1 KiB per topic gives ~16k topics). */
@@ -110,7 +115,13 @@ export async function createNode (options: NodeOptions = {}): Promise<IptsNode> 
       clientMode: dhtMode === 'client',
       // the default mapper drops 127.0.0.0/8 addresses, which leaves a loopback DHT empty
       peerInfoMapper: isPublic ? removePrivateAddressesMapper : passthroughMapper,
-      reprovide: { interval: 10 * minute }
+      // the rendezvous re-provides every 10 min (src/rendezvous); on our own DHT a provider
+      // record then lives 1 h, so a dead relay drops out of look-ups within about an hour
+      // instead of kad-dht's 48 h, and kad-dht re-provides by itself only if ours stopped for
+      // 40 min. The public DHT keeps its network's defaults (48 h validity, 24 h threshold).
+      reprovide: isPublic
+        ? { interval: 10 * minute }
+        : { interval: 10 * minute, validity: PRIVATE_PROVIDER_VALIDITY, threshold: PRIVATE_REPROVIDE_THRESHOLD }
     })
   }
   if (bootstrapList.length > 0) {
