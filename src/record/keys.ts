@@ -7,7 +7,7 @@
  * synchronous. Key types whose libp2p verify is asynchronous (ECDSA) are refused.
  */
 import crypto from 'node:crypto'
-import { publicKeyFromProtobuf } from '@libp2p/crypto/keys'
+import { publicKeyFromProtobuf, publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { LRUCache } from 'lru-cache'
 import { bytesEqual, concat, startsWith } from './bytes.ts'
 import type { PublicKey } from '@libp2p/interface'
@@ -78,11 +78,17 @@ export function inlineKeyOf (multihash: Uint8Array): Uint8Array | undefined {
 export interface SignerKey {
   /** peer-ID multihash bytes of the key */
   multihash: Uint8Array
+  /**
+   * whether the protobuf bytes it was parsed from are the key's canonical encoding. A
+   * non-canonical encoding of an RSA key hashes to another peer ID for the same key, so
+   * anyone could re-label a record with a new signer: tagged records require canonical keys.
+   */
+  canonical: boolean
   /** `true` when the signature is valid; never throws */
   verify(data: Uint8Array, signature: Uint8Array): boolean
 }
 
-function ed25519Key (raw: Uint8Array, multihash: Uint8Array): SignerKey {
+function ed25519Key (raw: Uint8Array, multihash: Uint8Array, canonical: boolean): SignerKey {
   const keyObject = crypto.createPublicKey({
     key: Buffer.from(concat(ED25519_SPKI_PREFIX, raw)),
     format: 'der',
@@ -91,6 +97,7 @@ function ed25519Key (raw: Uint8Array, multihash: Uint8Array): SignerKey {
 
   return {
     multihash,
+    canonical,
     verify: (data, signature) => {
       try {
         return crypto.verify(null, data, keyObject, signature)
@@ -101,7 +108,7 @@ function ed25519Key (raw: Uint8Array, multihash: Uint8Array): SignerKey {
   }
 }
 
-function libp2pKey (key: PublicKey): SignerKey {
+function libp2pKey (key: PublicKey, canonical: boolean): SignerKey {
   const multihash = key.toMultihash().bytes
 
   if (key.type === 'RSA') {
@@ -109,6 +116,7 @@ function libp2pKey (key: PublicKey): SignerKey {
 
     return {
       multihash,
+      canonical,
       verify: (data, signature) => {
         try {
           return crypto.verify('sha256', data, keyObject, signature)
@@ -122,6 +130,7 @@ function libp2pKey (key: PublicKey): SignerKey {
   if (key.type === 'secp256k1') {
     return {
       multihash,
+      canonical,
       verify: (data, signature) => {
         try {
           const result: boolean | Promise<boolean> = key.verify(data, signature)
@@ -153,17 +162,18 @@ export function signerKeyFromProtobuf (pubKey: Uint8Array): SignerKey {
     multihash[0] = IDENTITY
     multihash[1] = 36
     multihash.set(pubKey, 2)
-    return ed25519Key(pubKey.subarray(4), multihash)
+    return ed25519Key(pubKey.subarray(4), multihash, true)
   }
 
   const key = publicKeyFromProtobuf(pubKey)
+  const canonical = bytesEqual(publicKeyToProtobuf(key), pubKey)
 
   if (key.type === 'Ed25519') {
-    // a non-canonical encoding of an Ed25519 key: its peer ID is that of the canonical encoding
-    return ed25519Key(key.raw, key.toMultihash().bytes)
+    // its peer ID is that of the canonical encoding, whatever the encoding here
+    return ed25519Key(key.raw, key.toMultihash().bytes, canonical)
   }
 
-  return libp2pKey(key)
+  return libp2pKey(key, canonical)
 }
 
 /** A bounded cache of `SignerKey`s keyed by the protobuf bytes of the public key. */

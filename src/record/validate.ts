@@ -227,6 +227,11 @@ export class RecordValidator {
       }
 
       key = this.signerKey(entry.pubKey)
+
+      if (!key.canonical) {
+        throw new KeyMismatchError('embedded public key is not canonically encoded')
+      }
+
       routingKey = concat(IPTS_PREFIX, data.tag)
 
       if (options.routingKey != null && !bytesEqual(routingKey, options.routingKey)) {
