@@ -304,8 +304,8 @@ export class Rendezvous extends TypedEventEmitter<RendezvousEvents> {
     if (this.controller == null) return
 
     const connected = this.relays().length
-    const stable = discovered === 0 && !changedBefore && !this.changed &&
-      connected >= Math.min(this.maxRelayConnections, providers)
+    // relays that were found but did not answer are not a change: they are tried again next round
+    const stable = discovered === 0 && !changedBefore && !this.changed
     this.currentFindInterval = nextFindInterval(this.currentFindInterval, stable, this.findInterval, this.maxFindInterval)
     this.findTask?.setInterval(this.currentFindInterval)
     this.safeDispatchEvent('find:end', { detail: { providers, discovered, connected } })
@@ -381,11 +381,15 @@ export class Rendezvous extends TypedEventEmitter<RendezvousEvents> {
   private readonly onDhtPeerAdded = (): void => {
     this.saidAlone = false
     if (this.providePending) this.provideTask?.run()
-    if (this.kept.size < this.maxRelayConnections) {
-      // a new DHT peer may know relays we do not: look again soon, from the shortest interval
+    if (this.kept.size >= this.maxRelayConnections) return
+    if (this.dhtPeers() <= 1) {
+      // the first DHT peer: there was nobody to ask until now, so ask at once
+      this.findTask?.run()
+    } else if (this.currentFindInterval !== this.findInterval) {
+      // a new DHT peer may know relays we do not: drop the backoff. Not a look-up per peer:
+      // routing tables churn, and on the public DHT that would be one query per arrival.
       this.currentFindInterval = this.findInterval
       this.findTask?.setInterval(this.findInterval)
-      this.findTask?.run()
     }
   }
 
