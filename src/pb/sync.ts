@@ -214,6 +214,11 @@ export namespace SyncMessage {
     value: boolean
   }
 
+  export interface SyncMessageReplyItemCountFieldEvent {
+    field: '$.reply.itemCount'
+    value: number
+  }
+
   export interface SyncMessageWantSymbolsFieldEvent {
     field: '$.want.symbols'
     value: Uint8Array<ArrayBuffer>
@@ -242,7 +247,7 @@ export namespace SyncMessage {
     return decodeMessage(buf, SyncMessage.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SyncMessage>): Generator<SyncMessageCodedSymbolsFieldEvent | SyncMessageCodedHashesFieldEvent | SyncMessageCodedCountsFieldEvent | SyncMessageFullSymbolsFieldEvent | SyncMessageFullLastFieldEvent | SyncMessageReplyDecodedFieldEvent | SyncMessageReplyHaveFieldEvent | SyncMessageReplyWantFieldEvent | SyncMessageReplyLastFieldEvent | SyncMessageWantSymbolsFieldEvent | SyncMessageWantLastFieldEvent | SyncMessageItemDataFieldEvent | SyncMessageEndRefusedFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SyncMessage>): Generator<SyncMessageCodedSymbolsFieldEvent | SyncMessageCodedHashesFieldEvent | SyncMessageCodedCountsFieldEvent | SyncMessageFullSymbolsFieldEvent | SyncMessageFullLastFieldEvent | SyncMessageReplyDecodedFieldEvent | SyncMessageReplyHaveFieldEvent | SyncMessageReplyWantFieldEvent | SyncMessageReplyLastFieldEvent | SyncMessageReplyItemCountFieldEvent | SyncMessageWantSymbolsFieldEvent | SyncMessageWantLastFieldEvent | SyncMessageItemDataFieldEvent | SyncMessageEndRefusedFieldEvent> {
     return streamMessage(buf, SyncMessage.codec(), opts)
   }
 }
@@ -499,6 +504,7 @@ export interface Reply {
   have: Uint8Array<ArrayBuffer>
   want: Uint8Array<ArrayBuffer>
   last: boolean
+  itemCount: number
 }
 
 export namespace Reply {
@@ -531,6 +537,11 @@ export namespace Reply {
           w.bool(obj.last)
         }
 
+        if ((obj.itemCount != null && obj.itemCount !== 0)) {
+          w.uint32(40)
+          w.uint32(obj.itemCount)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -539,7 +550,8 @@ export namespace Reply {
           decoded: false,
           have: uint8ArrayAlloc(0),
           want: uint8ArrayAlloc(0),
-          last: false
+          last: false,
+          itemCount: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -562,6 +574,10 @@ export namespace Reply {
             }
             case 4: {
               obj.last = reader.bool()
+              break
+            }
+            case 5: {
+              obj.itemCount = reader.uint32()
               break
             }
             default: {
@@ -607,6 +623,13 @@ export namespace Reply {
               }
               break
             }
+            case 5: {
+              yield {
+                field: `${prefix}.itemCount`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -639,6 +662,11 @@ export namespace Reply {
     value: boolean
   }
 
+  export interface ReplyItemCountFieldEvent {
+    field: '$.itemCount'
+    value: number
+  }
+
   export function encode (obj: Partial<Reply>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Reply.codec())
   }
@@ -647,7 +675,7 @@ export namespace Reply {
     return decodeMessage(buf, Reply.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Reply>): Generator<ReplyDecodedFieldEvent | ReplyHaveFieldEvent | ReplyWantFieldEvent | ReplyLastFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Reply>): Generator<ReplyDecodedFieldEvent | ReplyHaveFieldEvent | ReplyWantFieldEvent | ReplyLastFieldEvent | ReplyItemCountFieldEvent> {
     return streamMessage(buf, Reply.codec(), opts)
   }
 }

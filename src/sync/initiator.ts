@@ -12,7 +12,7 @@
  *             ◀────────────────────── item…, end
  */
 import { InvalidSyncMessageError, SyncLimitError } from '../errors.ts'
-import { CODED_SYMBOL_WIRE_BYTES, MAX_CHUNK_SYMBOLS, MAX_REPLY_SYMBOLS, SYMBOL_BYTES } from './constants.ts'
+import { CODED_PER_DIFFERENCE, CODED_SYMBOL_WIRE_BYTES, MAX_CHUNK_SYMBOLS, MAX_REPLY_SYMBOLS, SYMBOL_BYTES } from './constants.ts'
 import { SymbolEncoder, encodeCodedBatch } from './riblt.ts'
 import { packSymbols, sortedUnique, unpackSymbols } from './symbols.ts'
 import { receiveItems, selectWanted, sendItems, writeWant } from './transfer.ts'
@@ -54,8 +54,13 @@ export async function runInitiator (session: Session, limits: InitiatorLimits): 
         const { message } = await channel.expect(['reply'], { signal })
         if (message.reply.decoded) {
           diff = await readDifference(session, message.reply, limits.maxListSymbols)
+          break
         }
-        batch *= 2
+        // the difference is at least the gap between the set sizes: size the next batch for it,
+        // or finish with the full list at once when coding that gap would cost more
+        const needed = Math.ceil(Math.abs(local.length - message.reply.itemCount) * CODED_PER_DIFFERENCE)
+        if (needed >= fullListAt) break
+        batch = Math.max(batch * 2, needed - stats.codedSymbols)
       }
     } finally {
       encoder.free()

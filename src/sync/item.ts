@@ -25,8 +25,8 @@ export type SyncItem =
   | { kind: 'topic', routingKey: Uint8Array }
 
 /** Frame an item for sync. Throws `InvalidSyncItemError` when a part is empty or too large. */
-export function encodeItem (item: SyncItem): Uint8Array {
-  let out: Uint8Array
+export function encodeItem (item: SyncItem): Uint8Array<ArrayBuffer> {
+  let out: Uint8Array<ArrayBuffer>
   switch (item.kind) {
     case 'record': {
       checkRoutingKey(item.routingKey)

@@ -41,7 +41,7 @@ export async function runResponder (session: Session, limits: ResponderLimits): 
           // remote = what the initiator holds and this side lacks
           diff = { localOnly: result.localOnly, remoteOnly: result.remoteOnly }
         } else {
-          await channel.write({ reply: { decoded: false, have: EMPTY, want: EMPTY, last: false } }, { signal })
+          await channel.write({ reply: { decoded: false, have: EMPTY, want: EMPTY, last: false, itemCount: local.length } }, { signal })
         }
       } else {
         stats.fullList = true
@@ -67,7 +67,8 @@ export async function runResponder (session: Session, limits: ResponderLimits): 
         decoded: true,
         have: packSymbols(have, Math.min(from, have.length), Math.min(to, have.length)),
         want: packSymbols(want, Math.min(from, want.length), Math.min(to, want.length)),
-        last: c === chunks - 1
+        last: c === chunks - 1,
+        itemCount: 0
       }
     }, { signal })
   }

@@ -124,6 +124,7 @@ export class SyncService extends TypedEventEmitter<SyncEvents> implements Sync {
     }
     const signal = AbortSignal.any([options.signal ?? AbortSignal.timeout(this.timeout), shutdown.signal])
     setMaxListeners(Infinity, signal)
+    signal.throwIfAborted()
     const connection = isConnection(target)
       ? target
       : await this.components.connectionManager.openConnection(target, { signal })

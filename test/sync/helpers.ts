@@ -58,7 +58,7 @@ export class MemorySource implements SyncSource {
 }
 
 /** A random record item of about `size` bytes under a random `/ipts/` routing key. */
-export function randomItem (size = 300): Uint8Array {
+export function randomItem (size = 300): Uint8Array<ArrayBuffer> {
   const routingKey = new Uint8Array([...Buffer.from('/ipts/'), ...randomBytes(38)])
   return encodeItem({ kind: 'record', routingKey, record: randomBytes(Math.max(1, size - 3 - routingKey.byteLength)) })
 }

@@ -1,0 +1,287 @@
+import assert from 'node:assert/strict'
+import { describe, it, afterEach } from 'node:test'
+import { lpStream } from '@libp2p/utils'
+import { SyncMessage } from '../../src/pb/sync.ts'
+import { SYNC_PROTOCOL } from '../../src/sync/index.ts'
+import { packSymbols } from '../../src/sync/symbols.ts'
+import { MemorySource, createPlainNode, createSyncNode, fill, nextEvent, randomItem } from './helpers.ts'
+import type { SyncNode } from './helpers.ts'
+import type { SyncEndEvent, SyncErrorEvent } from '../../src/sync/index.ts'
+import type { Libp2p } from '@libp2p/interface'
+
+const started: Libp2p[] = []
+
+async function pair (a: MemorySource, b: MemorySource, initA = {}, initB = {}): Promise<[SyncNode, SyncNode]> {
+  const nodeA = await createSyncNode(a, initA)
+  const nodeB = await createSyncNode(b, initB)
+  started.push(nodeA, nodeB)
+  await nodeA.dial(nodeB.getMultiaddrs()[0])
+  return [nodeA, nodeB]
+}
+
+afterEach(async () => {
+  await Promise.all(started.splice(0).map(async n => n.stop()))
+})
+
+function assertUnion (a: MemorySource, b: MemorySource, size: number): void {
+  assert.equal(a.items.size, size)
+  assert.deepEqual(a.sorted(), b.sorted())
+}
+
+describe('relay sync between two libp2p nodes', () => {
+  it('identical sets: one round of coded symbols, no items moved', async () => {
+    const a = new MemorySource()
+    const b = new MemorySource()
+    fill(a, b, 1000, 0, 0)
+    const [nodeA, nodeB] = await pair(a, b)
+    const responderEnd = nextEvent<SyncEndEvent>(nodeB.services.sync, 'sync:end')
+    const stats = await nodeA.services.sync.syncWith(nodeB.peerId)
+    assert.equal(stats.differences, 0)
+    assert.equal(stats.itemsSent + stats.itemsReceived, 0)
+    assert.equal(stats.rounds, 1)
+    assert.equal(stats.codedSymbols, 16)
+    assert.equal(stats.fullList, false)
+    assert.ok(stats.bytesSent < 500, `sent ${stats.bytesSent} B`)
+    const { stats: rs } = await responderEnd
+    assert.equal(rs.role, 'responder')
+    assert.equal(rs.bytesReceived, stats.bytesSent)
+    assert.equal(rs.bytesSent, stats.bytesReceived)
+  })
+
+  it('differences both ways: each side ends with the union', async () => {
+    const a = new MemorySource()
+    const b = new MemorySource()
+    fill(a, b, 1000, 200, 150)
+    const [nodeA, nodeB] = await pair(a, b)
+    const stats = await nodeA.services.sync.syncWith(nodeB.peerId)
+    assertUnion(a, b, 1350)
+    assert.equal(stats.differences, 350)
+    assert.equal(stats.itemsReceived, 150)
+    assert.equal(stats.itemsSent, 200)
+    assert.equal(stats.stored, 150)
+    assert.equal(stats.rounds >= 2, true)
+    assert.ok(b.accepted.every(({ from }) => from.equals(nodeA.peerId)))
+  })
+
+  it('20,000 items differing in 100: bytes in proportion to the 100, not the 20,000', async () => {
+    const a = new MemorySource()
+    const b = new MemorySource()
+    fill(a, b, 19_950, 50, 50)
+    const [nodeA, nodeB] = await pair(a, b)
+    const stats = await nodeA.services.sync.syncWith(nodeB.peerId)
+    assertUnion(a, b, 20_050)
+    assert.equal(stats.differences, 100)
+    assert.equal(stats.fullList, false)
+    const total = stats.bytesSent + stats.bytesReceived
+    const overhead = total - stats.itemBytesSent - stats.itemBytesReceived
+    const fullSymbolList = 20_000 * 8
+    // the protocol's own bytes stay under a tenth of shipping the bare symbol list
+    assert.ok(overhead < fullSymbolList / 10, `overhead ${overhead} B vs full list ${fullSymbolList} B`)
+    // and everything moved is within a small constant of the 100 items themselves
+    assert.ok(total < (stats.itemBytesSent + stats.itemBytesReceived) * 1.5, `total ${total} B`)
+  })
+
+  it('a large difference falls back to the full symbol list and still converges', async () => {
+    const a = new MemorySource()
+    const b = new MemorySource()
+    fill(a, b, 0, 1000, 800, 100)
+    const [nodeA, nodeB] = await pair(a, b)
+    const stats = await nodeA.services.sync.syncWith(nodeB.peerId)
+    assert.equal(stats.fullList, true)
+    assertUnion(a, b, 1800)
+    // coded symbols stopped where the list became cheaper: 1000 x 8 / 18 bytes
+    assert.ok(stats.codedSymbols <= 445, `${stats.codedSymbols} coded symbols`)
+  })
+
+  it('an empty relay pulls everything from a full one', async () => {
+    const a = new MemorySource()
+    const b = new MemorySource()
+    fill(a, b, 0, 0, 500, 100)
+    const [nodeA, nodeB] = await pair(a, b)
+    const stats = await nodeA.services.sync.syncWith(nodeB.peerId)
+    assertUnion(a, b, 500)
+    assert.equal(stats.itemsReceived, 500)
+  })
+
+  it('a full relay meeting an empty one sends its symbol list after one batch', async () => {
+    const a = new MemorySource()
+    const b = new MemorySource()
+    fill(a, b, 0, 500, 0, 100)
+    const [nodeA, nodeB] = await pair(a, b)
+    const stats = await nodeA.services.sync.syncWith(nodeB.peerId)
+    assertUnion(a, b, 500)
+    assert.equal(stats.fullList, true)
+    assert.equal(stats.codedSymbols, 16)
+    assert.equal(stats.itemsSent, 500)
+  })
+
+  it('caps items per session and picks the rest up next time', async () => {
+    const a = new MemorySource()
+    const b = new MemorySource()
+    fill(a, b, 100, 0, 300, 100)
+    const [nodeA, nodeB] = await pair(a, b, { maxItems: 120 })
+    const first = await nodeA.services.sync.syncWith(nodeB.peerId)
+    assert.equal(first.itemsReceived, 120)
+    await nodeA.services.sync.syncWith(nodeB.peerId)
+    await nodeA.services.sync.syncWith(nodeB.peerId)
+    assertUnion(a, b, 400)
+  })
+
+  it('refused items are counted and not requested again', async () => {
+    const a = new MemorySource()
+    const b = new MemorySource()
+    fill(a, b, 500, 0, 0)
+    const bad = new Set<string>()
+    for (let i = 0; i < 10; i++) {
+      const item = randomItem()
+      b.add(item)
+      bad.add(Buffer.from(item).toString('hex'))
+    }
+    for (let i = 0; i < 5; i++) b.add(randomItem())
+    a.verdict = (item) => bad.has(Buffer.from(item).toString('hex')) ? 'refused' : 'stored'
+    const [nodeA, nodeB] = await pair(a, b)
+
+    const first = await nodeA.services.sync.syncWith(nodeB.peerId)
+    assert.equal(first.differences, 15)
+    assert.equal(first.itemsReceived, 15)
+    assert.equal(first.refused, 10)
+    assert.equal(first.stored, 5)
+
+    const second = await nodeA.services.sync.syncWith(nodeB.peerId)
+    assert.equal(second.differences, 10, 'the refused items are still a difference')
+    assert.equal(second.itemsReceived, 0, 'but they are not fetched again')
+    assert.equal(second.refused, 0)
+    assert.equal(a.accepted.length, 15)
+  })
+
+  it('honours an abort signal mid-session; the responder survives', async () => {
+    const a = new MemorySource()
+    const b = new MemorySource()
+    fill(a, b, 200, 20, 0)
+    const [nodeA, nodeB] = await pair(a, b)
+    const controller = new AbortController()
+    // the initiator stalls serving its first item; abort while it waits
+    a.getItemHook = async () => {
+      controller.abort()
+      return new Promise(() => {})
+    }
+    const responderError = nextEvent<SyncErrorEvent>(nodeB.services.sync, 'sync:error')
+    await assert.rejects(nodeA.services.sync.syncWith(nodeB.peerId, { signal: controller.signal }), { name: 'AbortError' })
+    const { error } = await responderError
+    assert.ok(error instanceof Error)
+
+    a.getItemHook = undefined
+    await nodeA.services.sync.syncWith(nodeB.peerId)
+    assertUnion(a, b, 220)
+  })
+
+  it('rejects at once with an already aborted signal', async () => {
+    const [nodeA, nodeB] = await pair(new MemorySource(), new MemorySource())
+    await assert.rejects(nodeA.services.sync.syncWith(nodeB.peerId, { signal: AbortSignal.abort() }), { name: 'AbortError' })
+  })
+
+  it('syncs by itself when two relays connect (only one side initiates)', async () => {
+    const a = new MemorySource()
+    const b = new MemorySource()
+    fill(a, b, 100, 7, 9, 100)
+    const nodeA = await createSyncNode(a, { syncOnConnect: true })
+    const nodeB = await createSyncNode(b, { syncOnConnect: true })
+    started.push(nodeA, nodeB)
+    const [initiator, responder] = nodeA.peerId.toString() < nodeB.peerId.toString() ? [nodeA, nodeB] : [nodeB, nodeA]
+    const starts: string[] = []
+    for (const n of [nodeA, nodeB]) {
+      n.services.sync.addEventListener('sync:start', (evt) => { starts.push(evt.detail.role) })
+    }
+    const initiated = nextEvent<SyncEndEvent>(initiator.services.sync, 'sync:end', d => d.role === 'initiator')
+    const answered = nextEvent<SyncEndEvent>(responder.services.sync, 'sync:end', d => d.role === 'responder')
+    await nodeA.dial(nodeB.getMultiaddrs()[0])
+    const [{ stats }] = await Promise.all([initiated, answered])
+    assertUnion(a, b, 116)
+    assert.equal(stats.differences, 16)
+    assert.deepEqual(starts.sort(), ['initiator', 'responder'])
+  })
+})
+
+describe('relay sync against a misbehaving peer', () => {
+  function frame (bytes: Uint8Array): Uint8Array {
+    // a varint length prefix for lengths under 16 KiB
+    const len = bytes.byteLength
+    const prefix = len < 0x80 ? [len] : [(len & 0x7f) | 0x80, len >> 7]
+    return new Uint8Array([...prefix, ...bytes])
+  }
+
+  const garbage: Array<[string, Uint8Array, string]> = [
+    ['bytes that are no protobuf', frame(new Uint8Array(200).fill(0xff)), 'InvalidSyncMessageError'],
+    ['a message with no field set', frame(new Uint8Array(0)), 'InvalidSyncMessageError'],
+    ['a reply where a coded batch belongs', frame(SyncMessage.encode({ reply: { decoded: true, have: new Uint8Array(0), want: new Uint8Array(0), last: true, itemCount: 0 } })), 'InvalidSyncMessageError'],
+    ['a coded batch with unaligned symbols', frame(SyncMessage.encode({ coded: { symbols: new Uint8Array(9), hashes: new Uint8Array(9), counts: new Uint8Array([2]) } })), 'InvalidSyncMessageError'],
+    ['a full list that is not 8-byte aligned', frame(SyncMessage.encode({ full: { symbols: new Uint8Array(12), last: true } })), 'InvalidSyncMessageError'],
+    ['a length prefix of 1 GiB', new Uint8Array([0x80, 0x80, 0x80, 0x80, 0x04]), 'SyncLimitError'],
+    ['a frame cut short', new Uint8Array([50, 1, 2, 3]), 'InvalidSyncMessageError']
+  ]
+
+  for (const [name, bytes, errorName] of garbage) {
+    it(`responder answers ${name} with ${errorName} and keeps serving`, async () => {
+      const b = new MemorySource()
+      const a = new MemorySource()
+      fill(a, b, 50, 3, 4, 100)
+      const nodeB = await createSyncNode(b)
+      const attacker = await createPlainNode()
+      const nodeA = await createSyncNode(a)
+      started.push(nodeB, attacker, nodeA)
+      const failed = nextEvent<SyncErrorEvent>(nodeB.services.sync, 'sync:error')
+      const stream = await attacker.dialProtocol(nodeB.getMultiaddrs()[0], SYNC_PROTOCOL)
+      stream.send(bytes)
+      await stream.close().catch(() => {})
+      const { error, role } = await failed
+      assert.equal(role, 'responder')
+      assert.equal(error.name, errorName)
+
+      await nodeA.dial(nodeB.getMultiaddrs()[0])
+      await nodeA.services.sync.syncWith(nodeB.peerId)
+      assertUnion(a, b, 57)
+    })
+  }
+
+  /** A fake responder: reads the first message, then answers with `reply`, then `after`. */
+  async function fakeResponder (reply: Partial<SyncMessage>, after: Array<Partial<SyncMessage>> = []): Promise<Libp2p> {
+    const node = await createPlainNode()
+    await node.handle(SYNC_PROTOCOL, async (stream) => {
+      const lp = lpStream(stream)
+      try {
+        await lp.read()
+        await lp.write(SyncMessage.encode(reply))
+        if (after.length > 0) {
+          // wait for the initiator's want, then push what follows
+          await lp.read()
+          for (const m of after) await lp.write(SyncMessage.encode(m))
+        }
+        await stream.close()
+      } catch {}
+    })
+    return node
+  }
+
+  const known = randomItem(100)
+  const cases: Array<[string, () => Promise<Libp2p>, string]> = [
+    ['a reply whose have list is not 8-byte aligned', async () => fakeResponder({ reply: { decoded: true, have: new Uint8Array(5), want: new Uint8Array(0), last: true, itemCount: 0 } }), 'InvalidSyncMessageError'],
+    ['an item instead of a reply', async () => fakeResponder({ item: { data: known } }), 'InvalidSyncMessageError'],
+    ['an item nobody asked for', async () => fakeResponder(
+      { reply: { decoded: true, have: packSymbols([123n]), want: new Uint8Array(0), last: true, itemCount: 0 } },
+      [{ item: { data: randomItem(100) } }]
+    ), 'InvalidSyncMessageError']
+  ]
+
+  for (const [name, make, errorName] of cases) {
+    it(`initiator rejects ${name} with ${errorName}`, async () => {
+      const a = new MemorySource()
+      for (let i = 0; i < 100; i++) a.add(randomItem(100))
+      const nodeA = await createSyncNode(a)
+      const fake = await make()
+      started.push(nodeA, fake)
+      await nodeA.dial(fake.getMultiaddrs()[0])
+      await assert.rejects(nodeA.services.sync.syncWith(fake.peerId), { name: errorName })
+      assert.equal(a.accepted.length, 0)
+    })
+  }
+})
