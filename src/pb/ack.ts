@@ -4,9 +4,9 @@ import type { Codec, DecodeOptions } from 'protons-runtime'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
 export interface SignedAck {
-  body: Uint8Array<ArrayBuffer>
-  signature: Uint8Array<ArrayBuffer>
-  pubKey?: Uint8Array<ArrayBuffer>
+  body: Uint8Array
+  signature: Uint8Array
+  pubKey?: Uint8Array
 }
 
 export namespace SignedAck {
@@ -111,20 +111,20 @@ export namespace SignedAck {
 
   export interface SignedAckBodyFieldEvent {
     field: '$.body'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface SignedAckSignatureFieldEvent {
     field: '$.signature'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface SignedAckPubKeyFieldEvent {
     field: '$.pubKey'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
-  export function encode (obj: Partial<SignedAck>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<SignedAck>): Uint8Array {
     return encodeMessage(obj, SignedAck.codec())
   }
 
@@ -138,7 +138,7 @@ export namespace SignedAck {
 }
 
 export interface AckBody {
-  tag: Uint8Array<ArrayBuffer>
+  tag: Uint8Array
   entries: AckEntry[]
   issuedAt: bigint
 }
@@ -269,12 +269,12 @@ export namespace AckBody {
 
   export interface AckBodyTagFieldEvent {
     field: '$.tag'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface AckBodyEntriesSignerFieldEvent {
     field: '$.entries[].signer'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
     index: number
   }
 
@@ -295,7 +295,7 @@ export namespace AckBody {
     value: bigint
   }
 
-  export function encode (obj: Partial<AckBody>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<AckBody>): Uint8Array {
     return encodeMessage(obj, AckBody.codec())
   }
 
@@ -309,7 +309,7 @@ export namespace AckBody {
 }
 
 export interface AckEntry {
-  signer: Uint8Array<ArrayBuffer>
+  signer: Uint8Array
   sequence: bigint
   eol: bigint
 }
@@ -417,7 +417,7 @@ export namespace AckEntry {
 
   export interface AckEntrySignerFieldEvent {
     field: '$.signer'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface AckEntrySequenceFieldEvent {
@@ -430,7 +430,7 @@ export namespace AckEntry {
     value: bigint
   }
 
-  export function encode (obj: Partial<AckEntry>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<AckEntry>): Uint8Array {
     return encodeMessage(obj, AckEntry.codec())
   }
 

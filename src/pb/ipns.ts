@@ -3,15 +3,15 @@ import type { Codec, DecodeOptions } from 'protons-runtime'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
 export interface IpnsEntry {
-  value?: Uint8Array<ArrayBuffer>
-  signatureV1?: Uint8Array<ArrayBuffer>
+  value?: Uint8Array
+  signatureV1?: Uint8Array
   validityType?: IpnsEntry.ValidityType
-  validity?: Uint8Array<ArrayBuffer>
+  validity?: Uint8Array
   sequence?: bigint
   ttl?: bigint
-  pubKey?: Uint8Array<ArrayBuffer>
-  signatureV2?: Uint8Array<ArrayBuffer>
-  data?: Uint8Array<ArrayBuffer>
+  pubKey?: Uint8Array
+  signatureV2?: Uint8Array
+  data?: Uint8Array
 }
 
 export namespace IpnsEntry {
@@ -223,12 +223,12 @@ export namespace IpnsEntry {
 
   export interface IpnsEntryValueFieldEvent {
     field: '$.value'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface IpnsEntrySignatureV1FieldEvent {
     field: '$.signatureV1'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface IpnsEntryValidityTypeFieldEvent {
@@ -238,7 +238,7 @@ export namespace IpnsEntry {
 
   export interface IpnsEntryValidityFieldEvent {
     field: '$.validity'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface IpnsEntrySequenceFieldEvent {
@@ -253,20 +253,20 @@ export namespace IpnsEntry {
 
   export interface IpnsEntryPubKeyFieldEvent {
     field: '$.pubKey'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface IpnsEntrySignatureV2FieldEvent {
     field: '$.signatureV2'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface IpnsEntryDataFieldEvent {
     field: '$.data'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
-  export function encode (obj: Partial<IpnsEntry>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<IpnsEntry>): Uint8Array {
     return encodeMessage(obj, IpnsEntry.codec())
   }
 

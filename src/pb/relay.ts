@@ -5,11 +5,11 @@ import type { Uint8ArrayList } from 'uint8arraylist'
 
 export interface RelayRequest {
   type: RelayRequest.Type
-  key: Uint8Array<ArrayBuffer>
-  signer: Uint8Array<ArrayBuffer>
-  record?: Uint8Array<ArrayBuffer>
-  ack?: Uint8Array<ArrayBuffer>
-  cursor?: Uint8Array<ArrayBuffer>
+  key: Uint8Array
+  signer: Uint8Array
+  record?: Uint8Array
+  ack?: Uint8Array
+  cursor?: Uint8Array
   pageSize?: number
 }
 
@@ -205,27 +205,27 @@ export namespace RelayRequest {
 
   export interface RelayRequestKeyFieldEvent {
     field: '$.key'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface RelayRequestSignerFieldEvent {
     field: '$.signer'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface RelayRequestRecordFieldEvent {
     field: '$.record'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface RelayRequestAckFieldEvent {
     field: '$.ack'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface RelayRequestCursorFieldEvent {
     field: '$.cursor'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface RelayRequestPageSizeFieldEvent {
@@ -233,7 +233,7 @@ export namespace RelayRequest {
     value: number
   }
 
-  export function encode (obj: Partial<RelayRequest>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<RelayRequest>): Uint8Array {
     return encodeMessage(obj, RelayRequest.codec())
   }
 
@@ -250,8 +250,8 @@ export interface RelayResponse {
   status: RelayResponse.Status
   error?: string
   sequence?: bigint
-  records: Uint8Array<ArrayBuffer>[]
-  cursor?: Uint8Array<ArrayBuffer>
+  records: Uint8Array[]
+  cursor?: Uint8Array
   done: boolean
   deleted?: number
 }
@@ -477,12 +477,12 @@ export namespace RelayResponse {
   export interface RelayResponseRecordsFieldEvent {
     field: '$.records[]'
     index: number
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface RelayResponseCursorFieldEvent {
     field: '$.cursor'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface RelayResponseDoneFieldEvent {
@@ -495,7 +495,7 @@ export namespace RelayResponse {
     value: number
   }
 
-  export function encode (obj: Partial<RelayResponse>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<RelayResponse>): Uint8Array {
     return encodeMessage(obj, RelayResponse.codec())
   }
 

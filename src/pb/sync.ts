@@ -171,22 +171,22 @@ export namespace SyncMessage {
 
   export interface SyncMessageCodedSymbolsFieldEvent {
     field: '$.coded.symbols'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface SyncMessageCodedHashesFieldEvent {
     field: '$.coded.hashes'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface SyncMessageCodedCountsFieldEvent {
     field: '$.coded.counts'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface SyncMessageFullSymbolsFieldEvent {
     field: '$.full.symbols'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface SyncMessageFullLastFieldEvent {
@@ -201,12 +201,12 @@ export namespace SyncMessage {
 
   export interface SyncMessageReplyHaveFieldEvent {
     field: '$.reply.have'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface SyncMessageReplyWantFieldEvent {
     field: '$.reply.want'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface SyncMessageReplyLastFieldEvent {
@@ -221,7 +221,7 @@ export namespace SyncMessage {
 
   export interface SyncMessageWantSymbolsFieldEvent {
     field: '$.want.symbols'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface SyncMessageWantLastFieldEvent {
@@ -231,7 +231,7 @@ export namespace SyncMessage {
 
   export interface SyncMessageItemDataFieldEvent {
     field: '$.item.data'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface SyncMessageEndRefusedFieldEvent {
@@ -239,7 +239,7 @@ export namespace SyncMessage {
     value: number
   }
 
-  export function encode (obj: Partial<SyncMessage>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<SyncMessage>): Uint8Array {
     return encodeMessage(obj, SyncMessage.codec())
   }
 
@@ -253,9 +253,9 @@ export namespace SyncMessage {
 }
 
 export interface CodedSymbols {
-  symbols: Uint8Array<ArrayBuffer>
-  hashes: Uint8Array<ArrayBuffer>
-  counts: Uint8Array<ArrayBuffer>
+  symbols: Uint8Array
+  hashes: Uint8Array
+  counts: Uint8Array
 }
 
 export namespace CodedSymbols {
@@ -361,20 +361,20 @@ export namespace CodedSymbols {
 
   export interface CodedSymbolsSymbolsFieldEvent {
     field: '$.symbols'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface CodedSymbolsHashesFieldEvent {
     field: '$.hashes'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface CodedSymbolsCountsFieldEvent {
     field: '$.counts'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
-  export function encode (obj: Partial<CodedSymbols>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<CodedSymbols>): Uint8Array {
     return encodeMessage(obj, CodedSymbols.codec())
   }
 
@@ -388,7 +388,7 @@ export namespace CodedSymbols {
 }
 
 export interface SymbolChunk {
-  symbols: Uint8Array<ArrayBuffer>
+  symbols: Uint8Array
   last: boolean
 }
 
@@ -478,7 +478,7 @@ export namespace SymbolChunk {
 
   export interface SymbolChunkSymbolsFieldEvent {
     field: '$.symbols'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface SymbolChunkLastFieldEvent {
@@ -486,7 +486,7 @@ export namespace SymbolChunk {
     value: boolean
   }
 
-  export function encode (obj: Partial<SymbolChunk>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<SymbolChunk>): Uint8Array {
     return encodeMessage(obj, SymbolChunk.codec())
   }
 
@@ -501,8 +501,8 @@ export namespace SymbolChunk {
 
 export interface Reply {
   decoded: boolean
-  have: Uint8Array<ArrayBuffer>
-  want: Uint8Array<ArrayBuffer>
+  have: Uint8Array
+  want: Uint8Array
   last: boolean
   itemCount: number
 }
@@ -649,12 +649,12 @@ export namespace Reply {
 
   export interface ReplyHaveFieldEvent {
     field: '$.have'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface ReplyWantFieldEvent {
     field: '$.want'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
   export interface ReplyLastFieldEvent {
@@ -667,7 +667,7 @@ export namespace Reply {
     value: number
   }
 
-  export function encode (obj: Partial<Reply>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<Reply>): Uint8Array {
     return encodeMessage(obj, Reply.codec())
   }
 
@@ -681,7 +681,7 @@ export namespace Reply {
 }
 
 export interface Item {
-  data: Uint8Array<ArrayBuffer>
+  data: Uint8Array
 }
 
 export namespace Item {
@@ -753,10 +753,10 @@ export namespace Item {
 
   export interface ItemDataFieldEvent {
     field: '$.data'
-    value: Uint8Array<ArrayBuffer>
+    value: Uint8Array
   }
 
-  export function encode (obj: Partial<Item>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<Item>): Uint8Array {
     return encodeMessage(obj, Item.codec())
   }
 
@@ -845,7 +845,7 @@ export namespace End {
     value: number
   }
 
-  export function encode (obj: Partial<End>): Uint8Array<ArrayBuffer> {
+  export function encode (obj: Partial<End>): Uint8Array {
     return encodeMessage(obj, End.codec())
   }
 

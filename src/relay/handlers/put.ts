@@ -19,7 +19,7 @@ export const handlePut: Handler = async (request, context, reply, options) => {
   if (result.status === 'stored') {
     context.onStored(result.record.routingKey, result.record.bytes)
   }
-  const held = context.store.query(result.record.routingKey, result.record.signer)
+  const held = await context.store.query(result.record.routingKey, result.record.signer)
   if (held == null) {
     // tombstoned: the receiver already acknowledged this sequence, which is custody's end
     await reply({ status: RelayResponse.Status.REFUSED, error: result.status, records: [], done: true }, options)
