@@ -264,3 +264,15 @@ export class RendezvousUnavailableError extends IptsError {
   static override name = 'RendezvousUnavailableError'
   override name = 'RendezvousUnavailableError'
 }
+
+/** A file named on the command line cannot be read or is not a regular file. */
+export class InputFileError extends IptsError {
+  static override name = 'InputFileError'
+  override name = 'InputFileError'
+}
+
+/** A step of `ipts demo` did not do what it should. */
+export class DemoStepError extends IptsError {
+  static override name = 'DemoStepError'
+  override name = 'DemoStepError'
+}

@@ -1,0 +1,80 @@
+/**
+ * `ipts inbox`: drains every reachable relay and prints each message once, decrypted. With
+ * `--watch` it keeps following the topic; with `--ack` the relays delete what was printed (and
+ * the senders get receipts) before it exits.
+ *
+ * Without `--ack`, a second `ipts inbox` prints the same messages again: relays keep them until
+ * they expire or are acknowledged, and the inbox shows what they hold. Messages acknowledged
+ * once are never printed again, even when a sender's later record still carries them.
+ */
+import { mkdir, writeFile } from 'node:fs/promises'
+import { basename, join } from 'node:path'
+import { shortPeer } from '../../client/util.ts'
+import { networkOptions } from '../config.ts'
+import { outputFor, progressRenderer, withClient } from '../context.ts'
+import type { InboxMessage } from '../../client/index.ts'
+import type { NetworkFlags } from '../config.ts'
+import type { CliContext } from '../context.ts'
+import type { Output } from '../output.ts'
+import type { Command } from 'commander'
+
+interface InboxFlags extends NetworkFlags {
+  watch?: boolean
+  ack?: boolean
+  save?: string
+}
+
+export function register (program: Command, ctx: CliContext): void {
+  networkOptions(program.command('inbox'))
+    .description('print every message relays hold for you; exit once they are drained')
+    .option('--watch', 'keep running and print new messages as they arrive')
+    .option('--ack', 'acknowledge what was printed: relays delete it and senders get receipts')
+    .option('--save <dir>', 'write received files into this directory')
+    .action(async (flags: InboxFlags) => {
+      const out = outputFor(flags)
+      const onProgress = progressRenderer(out)
+      let count = 0
+      const senders = new Set<string>()
+      await withClient(flags, ctx, async (client) => {
+        for await (const message of client.inbox({ watch: flags.watch, ack: flags.ack, signal: ctx.signal, onProgress })) {
+          count++
+          senders.add(message.from.toString())
+          const saved = flags.save != null && message.data != null ? await saveFile(flags.save, message) : undefined
+          print(out, message, saved)
+        }
+      }).catch((err) => {
+        // SIGINT/SIGTERM is how --watch ends
+        if (ctx.signal.aborted) return
+        throw err
+      })
+      if (!out.json) {
+        out.note(`${count} message(s) from ${senders.size} sender(s)${flags.ack === true && count > 0 ? ', acknowledged' : ''}`)
+      }
+    })
+}
+
+function print (out: Output, m: InboxMessage, saved: string | undefined): void {
+  const json: Record<string, unknown> = { from: m.from.toString(), seq: m.seq, value: m.value }
+  if (m.text != null) json.text = m.text
+  if (m.name != null) json.name = m.name
+  if (m.data != null) json.data = Buffer.from(m.data).toString('base64')
+  if (saved != null) json.saved = saved
+  if (m.cid != null) json.cid = m.cid
+  if (m.at != null) json.at = m.at.toISOString()
+  json.encrypted = m.encrypted
+  json.expires = m.expires.toISOString()
+  const parts: string[] = []
+  if (m.text != null) parts.push(m.text)
+  if (m.data != null) parts.push(`[file ${m.name ?? 'unnamed'}, ${m.data.byteLength} bytes${saved != null ? `, saved to ${saved}` : ''}]`)
+  if (m.cid != null) parts.push(`[content: ${m.cid}]`)
+  out.result(json, `${m.from.toString()} #${m.seq}${m.at != null ? ` ${m.at.toISOString()}` : ''}: ${parts.join(' ')}`)
+}
+
+/** Writes a received file as `<dir>/<sender>-<seq>-<name>`, never outside `dir`. */
+async function saveFile (dir: string, m: InboxMessage): Promise<string> {
+  await mkdir(dir, { recursive: true })
+  const name = basename(m.name ?? 'file').replace(/[^\w.-]/g, '_').replace(/^\.+/, '_')
+  const path = join(dir, `${shortPeer(m.from).replace('…', '')}-${m.seq}-${name}`)
+  await writeFile(path, m.data as Uint8Array)
+  return path
+}

@@ -1,0 +1,86 @@
+/**
+ * What every command gets from `main`: a shutdown signal (SIGINT/SIGTERM) and the environment,
+ * plus helpers to build an Output and a Client from parsed flags.
+ */
+import { createClient } from '../client/index.ts'
+import { shortPeer } from '../client/util.ts'
+import { networkConfig } from './config.ts'
+import { Output } from './output.ts'
+import type { CommonFlags, NetworkFlags } from './config.ts'
+import type { Client, ClientProgressEvent } from '../client/index.ts'
+
+export interface CliContext {
+  /** Aborts on SIGINT or SIGTERM. */
+  signal: AbortSignal
+  env: NodeJS.ProcessEnv
+}
+
+export function outputFor (flags: CommonFlags): Output {
+  return new Output({ json: flags.json === true })
+}
+
+/** Runs `fn` with a client built from the flags, and stops it afterwards whatever happens. */
+export async function withClient<T> (flags: NetworkFlags, ctx: CliContext, fn: (client: Client) => Promise<T>): Promise<T> {
+  const config = await networkConfig(flags, ctx.env)
+  const client = await createClient({
+    repo: config.repo,
+    relays: config.relays,
+    bootstrap: config.bootstrap,
+    public: config.public
+  })
+  try {
+    return await fn(client)
+  } finally {
+    await client.stop()
+  }
+}
+
+/** Renders client progress: a rewritten line on a terminal, notes for what the user should know. */
+export function progressRenderer (out: Output): (evt: ClientProgressEvent) => void {
+  return (evt) => {
+    switch (evt.type) {
+      case 'relays:reached':
+        for (const { relay, error } of evt.detail.failed) {
+          out.note(`could not reach ${relay}: ${error.message}`)
+        }
+        out.progress(`${evt.detail.relays.length} relay(s) reachable`)
+        break
+      case 'custody:confirmed':
+        out.progress(`custody ${evt.detail.confirmed}/${evt.detail.needed}: relay ${shortPeer(evt.detail.relay)} holds sequence ${evt.detail.sequence}`)
+        break
+      case 'custody:refused':
+        out.note(`relay ${shortPeer(evt.detail.relay)} refused the record: ${evt.detail.reason}`)
+        break
+      case 'custody:retry':
+        out.progress(`relay ${shortPeer(evt.detail.relay)}: ${evt.detail.error.message}; retrying in ${evt.detail.delay} ms`)
+        break
+      case 'inbox:drained':
+        out.progress(`relay ${shortPeer(evt.detail.relay)} drained (${evt.detail.records} records)`)
+        break
+      case 'inbox:relay-failed':
+        out.note(`could not read relay ${shortPeer(evt.detail.relay)}: ${evt.detail.error.message}`)
+        break
+      case 'inbox:invalid':
+        out.progress(`dropped an invalid record: ${evt.detail.error.message}`)
+        break
+      case 'inbox:unreadable':
+        out.note(`skipped record ${evt.detail.sequence} from ${evt.detail.from.toString()}: ${evt.detail.reason}`)
+        break
+      case 'ack:applied':
+        out.progress(`relay ${shortPeer(evt.detail.relay)} deleted ${evt.detail.deleted} record(s)`)
+        break
+      case 'ack:failed':
+        out.note(`relay ${shortPeer(evt.detail.relay)} did not apply the acknowledgement: ${evt.detail.error.message}`)
+        break
+      case 'receipt:sent':
+        out.progress(`receipt to ${shortPeer(evt.detail.to)} held by ${evt.detail.relays.length} relay(s)`)
+        break
+      case 'receipt:failed':
+        out.note(`receipt to ${evt.detail.to.toString()} not delivered yet (${evt.detail.error.message}); it goes with the next record`)
+        break
+      case 'receipt:received':
+        out.progress(`receipt from ${shortPeer(evt.detail.from)} up to ${evt.detail.seq}`)
+        break
+    }
+  }
+}

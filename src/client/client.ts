@@ -1,0 +1,690 @@
+/**
+ * The sender and receiver: `send` hands a record to relays and waits for custody, `inbox` drains
+ * and decrypts what relays hold for us (and follows our topic with `watch`), `ack` makes relays
+ * delete what we read and sends receipts back, `receipts` and `waitForReceipt` tell a sender its
+ * messages arrived, `resolve` reads a plain IPNS name through relays.
+ */
+import { InvalidParametersError, TypedEventEmitter } from '@libp2p/interface'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { CID } from 'multiformats/cid'
+import { second, minute } from '../constants.ts'
+import { InvalidPeerIdError, NameNotFoundError, NoRelaysError, ReceiptTimeoutError, RelayProtocolError } from '../errors.ts'
+import { createNode } from '../node.ts'
+import {
+  DEFAULT_LIFETIME, MAX_ACK_ENTRIES, RecordValidator, createAck, createTaggedRecord, isBetter,
+  nameRoutingKey, topicForKey
+} from '../record/index.ts'
+import { Channel } from './channel.ts'
+import { ensureCustody } from './custody.ts'
+import { connectedRelays, findRelays } from './discover.ts'
+import { InboxReader } from './inbox.ts'
+import { draftRecord } from './outbox.ts'
+import { inboxPages, sendAck } from './relay-rpc.ts'
+import { ackedSequence, applyReceipt, peerState } from './state.ts'
+import { anySignal, defer, shortPeer, sleep } from './util.ts'
+import type { ClientProgressEvent, ProgressOptions } from './events.ts'
+import type { InboxMessage, ReceivedRecord } from './inbox.ts'
+import type { NewMessage } from './outbox.ts'
+import type { ClientState, StateData } from './state.ts'
+import type { IptsNode } from '../node.ts'
+import type { IptsRecord } from '../record/index.ts'
+import type { AbortOptions, PeerId, PrivateKey } from '@libp2p/interface'
+import type { Message as PubsubMessage } from '@libp2p/gossipsub'
+
+/** Time allowed to dial one relay, ms. */
+export const DIAL_TIMEOUT = 5 * second
+/** Default custody deadline of `send`, ms. */
+export const DEFAULT_SEND_TIMEOUT = 30 * second
+/** Default deadline for a relay's acknowledgement answer, ms. */
+export const ACK_TIMEOUT = 10 * second
+/** Deadline for handing a receipt record to a relay, ms. */
+export const RECEIPT_SEND_TIMEOUT = 10 * second
+/** Lifetime of a record that only carries receipts, ms. */
+export const RECEIPT_LIFETIME = DEFAULT_LIFETIME
+/** How often `inbox({ watch: true })` reconnects to relays and drains them again, ms. */
+export const WATCH_REFRESH = minute
+/** Default deadline of `waitForReceipt`, ms. */
+export const DEFAULT_RECEIPT_TIMEOUT = 60 * second
+/** Inbox records queued for the reader before relay streams are slowed down. */
+const INBOX_QUEUE = 256
+
+export interface ClientInit {
+  /** The client's key: it signs records and is the tag others send to. */
+  privateKey: PrivateKey
+  /** The libp2p node to use (started). */
+  node: IptsNode
+  /** Whether `stop()` stops the node too (it was created for this client). */
+  ownsNode: boolean
+  state: ClientState
+  /** Relay multiaddrs (with /p2p/) to use. */
+  relays?: string[]
+  /** Multiaddrs dialled to find relays among them. */
+  bootstrap?: string[]
+  /** The clock. @default Date.now */
+  now?(): number
+}
+
+/** What to send: text, a small file (inline), a CID, or text with one of the others. */
+export interface SendContent {
+  text?: string
+  file?: { name: string, data: Uint8Array }
+  /** A CID, or an `/ipfs/` or `/ipns/` path, of content the receiver fetches from IPFS. */
+  cid?: string
+}
+
+export interface SendOptions extends AbortOptions, ProgressOptions {
+  /** How long relays keep the message, ms. @default 86_400_000 (24 h) */
+  lifetime?: number
+  /** Relays that must confirm custody. @default 2 when 2 or more relays are reachable, else 1 */
+  minRelays?: number
+  /** Deadline for reaching relays and custody, ms. @default 30_000 */
+  timeout?: number
+  /** Seal the message to the receiver's key. @default true */
+  encrypt?: boolean
+}
+
+export interface SendResult {
+  to: PeerId
+  /** The message's number: the sequence of the record it was first sent in. */
+  seq: bigint
+  /** The record's value (an inline `/ipfs/` payload). */
+  value: string
+  /** Relays that confirmed custody. */
+  relays: PeerId[]
+  encrypted: boolean
+}
+
+export interface InboxOptions extends AbortOptions, ProgressOptions {
+  /** Keep following the tag's topic for new records after draining. @default false */
+  watch?: boolean
+  /**
+   * Acknowledge what was read: relays delete it and the senders get receipts. Without `watch`,
+   * this happens once every relay is drained and the messages were consumed; with `watch`,
+   * whenever the reader catches up. @default false
+   */
+  ack?: boolean
+}
+
+export interface ReceiptInfo {
+  /** The peer that acknowledged our records. */
+  from: PeerId
+  /** Our records (messages) up to this sequence reached it. */
+  seq: bigint
+  at: Date
+}
+
+export interface ResolveResult {
+  name: PeerId
+  value: string
+  sequence: bigint
+  eol: number
+}
+
+export interface ClientEvents {
+  /** A peer acknowledged our records up to `seq`. */
+  receipt: CustomEvent<ReceiptInfo>
+}
+
+/** An acknowledgement entry with the sender as a peer ID. */
+interface PendingAck {
+  from: PeerId
+  sequence: bigint
+  eol: number
+}
+
+export class Client extends TypedEventEmitter<ClientEvents> {
+  readonly node: IptsNode
+  readonly peerId: PeerId
+  private readonly privateKey: PrivateKey
+  private readonly ownsNode: boolean
+  private readonly state: ClientState
+  private readonly relayAddrs: string[]
+  private readonly bootstrapAddrs: string[]
+  private readonly now: () => number
+  private readonly validator = new RecordValidator()
+  private readonly shutdown = new AbortController()
+  private stopped = false
+
+  constructor (init: ClientInit) {
+    super()
+    this.node = init.node
+    this.privateKey = init.privateKey
+    this.peerId = peerIdFromPrivateKey(init.privateKey)
+    this.ownsNode = init.ownsNode
+    this.state = init.state
+    this.relayAddrs = init.relays ?? []
+    this.bootstrapAddrs = init.bootstrap ?? []
+    this.now = init.now ?? Date.now
+  }
+
+  /** Stops pending operations, and the node if the client created it. Idempotent. */
+  async stop (): Promise<void> {
+    if (this.stopped) return
+    this.stopped = true
+    this.shutdown.abort()
+    if (this.ownsNode) await this.node.stop()
+  }
+
+  /**
+   * Dials the configured relays and returns every relay reachable now (configured ones and
+   * relays found among connected peers).
+   */
+  async reachRelays (options: AbortOptions & ProgressOptions = {}): Promise<PeerId[]> {
+    const signal = anySignal([options.signal, this.shutdown.signal])
+    const failed: Array<{ relay: string, error: Error }> = []
+    const reached = new Map<string, PeerId>()
+    const dial = async (addr: string, isRelay: boolean): Promise<void> => {
+      try {
+        const connection = await this.node.dial(multiaddr(addr), { signal: anySignal([signal, AbortSignal.timeout(DIAL_TIMEOUT)]) })
+        if (isRelay) reached.set(connection.remotePeer.toString(), connection.remotePeer)
+      } catch (err: any) {
+        failed.push({ relay: addr, error: err })
+      }
+    }
+    await Promise.all([
+      ...this.relayAddrs.map(async addr => dial(addr, true)),
+      ...this.bootstrapAddrs.map(async addr => dial(addr, false))
+    ])
+    // relays we were given are enough; look for others only without them
+    const found = reached.size > 0 ? await connectedRelays(this.node) : await findRelays(this.node, { signal })
+    for (const peer of found) reached.set(peer.toString(), peer)
+    const relays = [...reached.values()]
+    options.onProgress?.({ type: 'relays:reached', detail: { relays, failed } })
+    return relays
+  }
+
+  /**
+   * Sends a message to `to` and resolves once enough relays hold it (custody). The record also
+   * carries every earlier message to `to` that has no receipt yet, and our latest receipt for
+   * `to`'s messages.
+   *
+   * @throws InvalidPeerIdError if `to` is not an Ed25519 peer ID
+   * @throws NoRelaysError if no relay (or fewer than `minRelays`) can be reached
+   * @throws PayloadTooLargeError if the message does not fit in a record (send a CID instead)
+   * @throws OutboxFullError if it fits alone but not with the unacknowledged earlier messages
+   * @throws CustodyTimeoutError if fewer than `minRelays` relays confirmed before the timeout
+   * @throws CustodyRefusedError if too many relays refused the record
+   */
+  async send (to: PeerId | string, content: SendContent, options: SendOptions = {}): Promise<SendResult> {
+    const receiver = parsePeerId(to)
+    const message = newMessage(content, options)
+    const signal = anySignal([options.signal, this.shutdown.signal, AbortSignal.timeout(options.timeout ?? DEFAULT_SEND_TIMEOUT)])
+    const relays = await this.reachRelays({ signal, onProgress: options.onProgress })
+    const minRelays = options.minRelays ?? (relays.length >= 2 ? 2 : 1)
+    if (relays.length === 0 || relays.length < minRelays) {
+      throw new NoRelaysError(this.noRelaysReason(relays.length, minRelays))
+    }
+    let record = await this.draft(receiver, message)
+    let seq = record.sequence
+    for (let attempt = 0; ; attempt++) {
+      this.publishBestEffort(record)
+      const custody = await ensureCustody(this.node, relays, record, { minRelays, signal, onProgress: options.onProgress })
+      if (custody.held <= record.sequence || attempt > 0 || !(await this.stateIsBehind(receiver, custody.held))) {
+        return { to: receiver, seq, value: record.value, relays: custody.confirmed, encrypted: message.encrypt }
+      }
+      // a relay holds a later record of ours than our state knows: the state was lost or
+      // restored from a backup. Renumber the message past it and send again.
+      record = await this.draft(receiver, message, { renumberFrom: custody.held, seq })
+      seq = record.sequence
+    }
+  }
+
+  /**
+   * Reads our inbox: drains every reachable relay (in parallel, streaming) and yields each
+   * message not read before, verified and decrypted, as it arrives. Messages from the same sender
+   * are yielded once per run even when several relays hold them. Without `ack`, a later run
+   * yields them again (relays keep them until they expire or are acknowledged).
+   *
+   * @throws NoRelaysError if no relay can be reached, or none could be drained
+   */
+  async * inbox (options: InboxOptions = {}): AsyncGenerator<InboxMessage> {
+    const watch = options.watch ?? false
+    const ack = options.ack ?? false
+    const run = new AbortController()
+    const signal = anySignal([options.signal, this.shutdown.signal, run.signal])
+    const relays = await this.reachRelays({ signal, onProgress: options.onProgress })
+    if (relays.length === 0) throw new NoRelaysError(this.noRelaysReason(0, 1))
+    const state = await this.state.read()
+    const reader = this.newReader(state)
+    // `null` marks the end of a round of drains: the reader may acknowledge what it has read
+    const channel = new Channel<ReceivedRecord | null>(INBOX_QUEUE)
+    const pending = new Map<string, PendingAck>()
+    const reached = new Map(relays.map(r => [r.toString(), r]))
+    let stopWatching = (): void => {}
+    let drainsDone = false
+
+    const onBytes = async (bytes: Uint8Array): Promise<void> => {
+      const received = this.readRecord(reader, bytes, options)
+      if (received != null) await channel.push(received)
+    }
+    if (watch) {
+      stopWatching = this.watchTopic(reader.routingKey, onBytes)
+    }
+    const drainAll = async (targets: PeerId[]): Promise<number> => {
+      const results = await Promise.all(targets.map(async relay => this.drainRelay(relay, reader.routingKey, onBytes, { signal, onProgress: options.onProgress })))
+      return results.filter(ok => ok).length
+    }
+    const background = (async () => {
+      const drained = await drainAll(relays)
+      drainsDone = true
+      if (!watch) {
+        channel.close(drained === 0 ? new NoRelaysError('no relay could be drained') : undefined)
+        return
+      }
+      await channel.push(null)
+      while (!signal.aborted) {
+        await sleep(WATCH_REFRESH, signal)
+        if (signal.aborted) break
+        const again = await this.reachRelays({ signal }).catch(() => [])
+        for (const r of again) reached.set(r.toString(), r)
+        await drainAll(again)
+        await channel.push(null)
+      }
+    })().catch((err) => { channel.close(err) })
+    signal.addEventListener('abort', () => { channel.close() }, { once: true })
+
+    try {
+      for await (const received of channel) {
+        if (received != null) {
+          await this.takeReceipts(received, options)
+          for (const message of received.messages) {
+            yield message
+          }
+          if (received.readable) {
+            pending.set(received.from.toString(), { from: received.from, sequence: received.record.sequence, eol: received.record.eol })
+          }
+        }
+        if (ack && watch && drainsDone && channel.size === 0 && pending.size > 0) {
+          await this.applyAck([...pending.values()], [...reached.values()], { signal, onProgress: options.onProgress, strict: false })
+          pending.clear()
+        }
+      }
+      if (ack && pending.size > 0 && !signal.aborted) {
+        await this.applyAck([...pending.values()], [...reached.values()], { signal: options.signal, onProgress: options.onProgress, strict: true })
+      }
+    } finally {
+      stopWatching()
+      run.abort()
+      channel.close()
+      await background
+    }
+  }
+
+  /**
+   * Acknowledges messages read from `inbox()`: relays delete the records that carried them (and
+   * refuse them from then on), and each sender gets a receipt.
+   */
+  async ack (messages: InboxMessage[], options: AbortOptions & ProgressOptions = {}): Promise<void> {
+    const entries = new Map<string, PendingAck>()
+    for (const m of messages) {
+      const current = entries.get(m.from.toString())
+      if (current == null || current.sequence < m.record.sequence) {
+        entries.set(m.from.toString(), { from: m.from, sequence: m.record.sequence, eol: m.record.eol })
+      }
+    }
+    if (entries.size === 0) return
+    const relays = await this.reachRelays(options)
+    if (relays.length === 0) throw new NoRelaysError(this.noRelaysReason(0, 1))
+    await this.applyAck([...entries.values()], relays, { ...options, strict: true })
+  }
+
+  /**
+   * Drains our inbox for receipts (messages are left for `inbox`) and returns every receipt we
+   * hold, oldest first per peer.
+   */
+  async receipts (options: AbortOptions & ProgressOptions = {}): Promise<ReceiptInfo[]> {
+    const signal = anySignal([options.signal, this.shutdown.signal])
+    const relays = await this.reachRelays({ signal, onProgress: options.onProgress })
+    if (relays.length === 0) throw new NoRelaysError(this.noRelaysReason(0, 1))
+    await this.collectReceipts(relays, { signal, onProgress: options.onProgress })
+    return listReceipts(await this.state.read())
+  }
+
+  /**
+   * Waits until `to` acknowledges our message `seq` (or a later one): follows our topic and
+   * drains relays with backoff, bounded by `timeout`.
+   *
+   * @throws ReceiptTimeoutError if no receipt arrived in time
+   */
+  async waitForReceipt (to: PeerId | string, seq: bigint, options: AbortOptions & ProgressOptions & { timeout?: number } = {}): Promise<ReceiptInfo> {
+    const peer = parsePeerId(to)
+    const timeout = options.timeout ?? DEFAULT_RECEIPT_TIMEOUT
+    const deadline = AbortSignal.timeout(timeout)
+    const done = new AbortController()
+    const signal = anySignal([options.signal, this.shutdown.signal, deadline, done.signal])
+    const found = (data: StateData): ReceiptInfo | undefined => {
+      const latest = data.peers[peer.toString()]?.receipts.at(-1)
+      return latest != null && BigInt(latest.seq) >= seq ? { from: peer, seq: BigInt(latest.seq), at: new Date(latest.at) } : undefined
+    }
+    const already = found(await this.state.read())
+    if (already != null) return already
+
+    const arrived = defer<ReceiptInfo>()
+    const onReceipt = (evt: CustomEvent<ReceiptInfo>): void => {
+      if (evt.detail.from.equals(peer) && evt.detail.seq >= seq) arrived.resolve(evt.detail)
+    }
+    this.addEventListener('receipt', onReceipt)
+    const reader = this.newReader(await this.state.read())
+    const stopWatching = this.watchTopic(reader.routingKey, async (bytes) => {
+      const received = this.readRecord(reader, bytes, options)
+      if (received != null) await this.takeReceipts(received, options)
+    })
+    const poll = (async () => {
+      let delay = second
+      while (!signal.aborted) {
+        const relays = await this.reachRelays({ signal }).catch(() => [])
+        await Promise.all(relays.map(async relay => this.drainRelay(relay, reader.routingKey, async (bytes) => {
+          const received = this.readRecord(reader, bytes, options)
+          if (received != null) await this.takeReceipts(received, options)
+        }, { signal })))
+        await sleep(delay, signal)
+        delay = Math.min(delay * 2, 8 * second)
+      }
+    })()
+    const onAbort = (): void => {
+      if (done.signal.aborted) return
+      arrived.reject(deadline.aborted
+        ? new ReceiptTimeoutError(`no receipt from ${peer.toString()} for message ${seq} within ${Math.round(timeout / second)} s`)
+        : signal.reason)
+    }
+    signal.addEventListener('abort', onAbort, { once: true })
+    if (signal.aborted) onAbort()
+    try {
+      return await arrived.promise
+    } finally {
+      signal.removeEventListener('abort', onAbort)
+      done.abort()
+      this.removeEventListener('receipt', onReceipt)
+      stopWatching()
+      await poll.catch(() => {})
+    }
+  }
+
+  /**
+   * Resolves a plain IPNS name (a peer ID, or `/ipns/<peer ID>`) through relays, with libp2p fetch
+   * as the IPNS-over-pubsub router defines it, and returns the best valid record's value.
+   *
+   * @throws NameNotFoundError if no reachable relay holds a valid record for it
+   */
+  async resolve (name: string, options: AbortOptions & ProgressOptions = {}): Promise<ResolveResult> {
+    const peer = parsePeerId(name.startsWith('/ipns/') ? name.slice('/ipns/'.length) : name, { anyKeyType: true })
+    const key = nameRoutingKey(peer.toMultihash().bytes)
+    const signal = anySignal([options.signal, this.shutdown.signal])
+    const relays = await this.reachRelays({ signal, onProgress: options.onProgress })
+    if (relays.length === 0) throw new NoRelaysError(this.noRelaysReason(0, 1))
+    let best: IptsRecord | undefined
+    const errors: string[] = []
+    await Promise.all(relays.map(async relay => {
+      try {
+        const bytes = await this.node.services.fetch.fetch(relay, key, { signal: anySignal([signal, AbortSignal.timeout(DIAL_TIMEOUT)]) })
+        if (bytes == null) return
+        const record = this.validator.validate(bytes, { now: this.now(), routingKey: key })
+        if (isBetter(record, best)) best = record
+      } catch (err: any) {
+        errors.push(`${shortPeer(relay)}: ${err?.message ?? err}`)
+      }
+    }))
+    if (best == null) {
+      throw new NameNotFoundError(`no relay holds a valid record for ${peer.toString()}${errors.length > 0 ? ` (${errors.join(', ')})` : ''}`)
+    }
+    return { name: peer, value: best.value, sequence: best.sequence, eol: best.eol }
+  }
+
+  // --- internals --------------------------------------------------------------------------------
+
+  private newReader (state: StateData): InboxReader {
+    return new InboxReader({
+      privateKey: this.privateKey,
+      validator: this.validator,
+      acked: (from) => ackedSequence(state, from)
+    })
+  }
+
+  /** Feeds bytes to the reader; reports what it drops. */
+  private readRecord (reader: InboxReader, bytes: Uint8Array, options: ProgressOptions): ReceivedRecord | undefined {
+    const result = reader.read(bytes, this.now())
+    if (result.status === 'invalid') {
+      options.onProgress?.({ type: 'inbox:invalid', detail: { error: result.error } })
+      return undefined
+    }
+    if (result.status !== 'new') return undefined
+    const { received } = result
+    if (!received.readable) {
+      options.onProgress?.({ type: 'inbox:unreadable', detail: { from: received.from, sequence: received.record.sequence, reason: received.reason ?? 'unreadable' } })
+    }
+    return received
+  }
+
+  /** Stores the receipts a record carries and announces the new ones. */
+  private async takeReceipts (received: ReceivedRecord, options: ProgressOptions): Promise<void> {
+    if (received.receipts.length === 0) return
+    const latest = received.receipts.reduce((a, b) => (b.seq > a.seq ? b : a))
+    const from = received.from.toString()
+    const news = await this.state.update(data => applyReceipt(data, from, latest))
+    if (!news) return
+    const info: ReceiptInfo = { from: received.from, seq: latest.seq, at: new Date(latest.at) }
+    options.onProgress?.({ type: 'receipt:received', detail: info })
+    this.safeDispatch('receipt', info)
+  }
+
+  /** Streams one relay's inbox into `onBytes`. Resolves false (after reporting) if it failed. */
+  private async drainRelay (relay: PeerId, key: Uint8Array, onBytes: (bytes: Uint8Array) => Promise<void>,
+    options: AbortOptions & ProgressOptions): Promise<boolean> {
+    let records = 0
+    try {
+      for await (const page of inboxPages(this.node, relay, key, { signal: options.signal })) {
+        for (const bytes of page) {
+          records++
+          await onBytes(bytes)
+        }
+      }
+      options.onProgress?.({ type: 'inbox:drained', detail: { relay, records } })
+      return true
+    } catch (err: any) {
+      if (options.signal?.aborted !== true) {
+        options.onProgress?.({ type: 'inbox:relay-failed', detail: { relay, error: err } })
+      }
+      return false
+    }
+  }
+
+  /** Drains relays once, keeping only receipts. */
+  private async collectReceipts (relays: PeerId[], options: AbortOptions & ProgressOptions): Promise<void> {
+    const reader = this.newReader(await this.state.read())
+    const results = await Promise.all(relays.map(async relay => this.drainRelay(relay, reader.routingKey, async (bytes) => {
+      const received = this.readRecord(reader, bytes, options)
+      if (received != null) await this.takeReceipts(received, options)
+    }, options)))
+    if (!results.some(ok => ok)) throw new NoRelaysError('no relay could be drained')
+  }
+
+  /** Subscribes to a topic and passes every message's bytes on; returns the unsubscribe. */
+  private watchTopic (routingKey: Uint8Array, onBytes: (bytes: Uint8Array) => Promise<void>): () => void {
+    const pubsub = this.node.services.pubsub
+    const topic = topicForKey(routingKey)
+    const onMessage = (evt: CustomEvent<PubsubMessage>): void => {
+      if (evt.detail.topic !== topic) return
+      onBytes(evt.detail.data).catch(() => {})
+    }
+    pubsub.addEventListener('message', onMessage)
+    pubsub.subscribe(topic)
+    return () => {
+      pubsub.removeEventListener('message', onMessage)
+      try {
+        pubsub.unsubscribe(topic)
+      } catch {
+        // the node is stopping
+      }
+    }
+  }
+
+  /**
+   * Signs and sends acknowledgements to every relay, records what we acknowledged, then sends a
+   * receipt to each sender. `strict`: throw if any relay did not apply it.
+   */
+  private async applyAck (entries: PendingAck[], relays: PeerId[], options: AbortOptions & ProgressOptions & { strict: boolean }): Promise<void> {
+    const failures: string[] = []
+    let applied = 0
+    for (let i = 0; i < entries.length; i += MAX_ACK_ENTRIES) {
+      const chunk = entries.slice(i, i + MAX_ACK_ENTRIES)
+      const ack = await createAck(this.privateKey, {
+        entries: chunk.map(e => ({ signer: e.from.toMultihash().bytes, sequence: e.sequence, eol: e.eol })),
+        now: this.now()
+      })
+      await Promise.all(relays.map(async relay => {
+        try {
+          const deleted = await sendAck(this.node, relay, ack.bytes, { signal: anySignal([options.signal, AbortSignal.timeout(ACK_TIMEOUT)]) })
+          applied++
+          options.onProgress?.({ type: 'ack:applied', detail: { relay, deleted } })
+        } catch (err: any) {
+          failures.push(`${shortPeer(relay)}: ${err?.message ?? err}`)
+          options.onProgress?.({ type: 'ack:failed', detail: { relay, error: err } })
+        }
+      }))
+    }
+    if (applied === 0) {
+      if (!options.strict) return
+      throw new RelayProtocolError(`no relay applied the acknowledgement (${failures.join(', ')})`)
+    }
+    const at = this.now()
+    await this.state.update(data => {
+      for (const e of entries) {
+        const peer = peerState(data, e.from.toString())
+        if (peer.acked == null || BigInt(peer.acked.seq) < e.sequence) {
+          peer.acked = { seq: e.sequence.toString(), at }
+        }
+      }
+    })
+    await Promise.all(entries.map(async e => this.sendReceipt(e.from, relays, options)))
+    if (options.strict && failures.length > 0) {
+      throw new RelayProtocolError(`acknowledgement not applied by every relay (${failures.join(', ')})`)
+    }
+  }
+
+  /** A record to `to` carrying our receipt (and our unacknowledged messages to it), custody 1. */
+  private async sendReceipt (to: PeerId, relays: PeerId[], options: AbortOptions & ProgressOptions): Promise<void> {
+    try {
+      const record = await this.draft(to)
+      this.publishBestEffort(record)
+      const signal = anySignal([options.signal, this.shutdown.signal, AbortSignal.timeout(RECEIPT_SEND_TIMEOUT)])
+      const custody = await ensureCustody(this.node, relays, record, { minRelays: 1, signal })
+      options.onProgress?.({ type: 'receipt:sent', detail: { to, seq: record.sequence, relays: custody.confirmed } })
+    } catch (err: any) {
+      options.onProgress?.({ type: 'receipt:failed', detail: { to, error: err } })
+    }
+  }
+
+  /**
+   * Builds and signs the next record to `to` under the state lock, so the sequence and the
+   * outbox are persisted before the record leaves.
+   */
+  private async draft (to: PeerId, message?: NewMessage, renumber?: { renumberFrom: bigint, seq: bigint }): Promise<IptsRecord> {
+    return this.state.update(async data => {
+      const peer = peerState(data, to.toString())
+      if (renumber != null) {
+        peer.outbox = peer.outbox.filter(m => BigInt(m.seq) !== renumber.seq)
+        if (BigInt(peer.seq) < renumber.renumberFrom) peer.seq = renumber.renumberFrom.toString()
+      }
+      const now = this.now()
+      const draft = draftRecord(peer, { to, from: this.peerId, message, receiptLifetime: RECEIPT_LIFETIME, now })
+      return createTaggedRecord(this.privateKey, { tag: to, value: draft.value, sequence: draft.sequence, eol: draft.eol, now })
+    })
+  }
+
+  private async stateIsBehind (to: PeerId, held: bigint): Promise<boolean> {
+    const data = await this.state.read()
+    return BigInt(data.peers[to.toString()]?.seq ?? '0') < held
+  }
+
+  /** Publishes on the record's topic for subscribers online now; custody does not depend on it. */
+  private publishBestEffort (record: IptsRecord): void {
+    this.node.services.pubsub.publish(topicForKey(record.routingKey), record.bytes).catch(() => {})
+  }
+
+  private noRelaysReason (reachable: number, needed: number): string {
+    const given = [...this.relayAddrs, ...this.bootstrapAddrs]
+    if (given.length === 0) {
+      return 'no relay configured: pass --relay MULTIADDR (or --bootstrap MULTIADDR)'
+    }
+    if (reachable === 0) {
+      return `no relay reachable (tried ${given.join(', ')})`
+    }
+    return `${needed} relays needed for custody but only ${reachable} reachable`
+  }
+
+  private safeDispatch<K extends keyof ClientEvents> (type: K, detail: ClientEvents[K]['detail']): void {
+    try {
+      this.dispatchEvent(new CustomEvent(type, { detail }))
+    } catch {
+      // a listener threw: not ours to handle
+    }
+  }
+}
+
+/** Every receipt in the state, per peer in arrival order. */
+export function listReceipts (data: StateData): ReceiptInfo[] {
+  const out: ReceiptInfo[] = []
+  for (const [peer, state] of Object.entries(data.peers)) {
+    for (const r of state.receipts) {
+      out.push({ from: peerIdFromString(peer), seq: BigInt(r.seq), at: new Date(r.at) })
+    }
+  }
+  return out
+}
+
+/**
+ * A peer ID from a string (or a peer ID), checked: ipts receivers must be Ed25519 keys, since
+ * payloads are sealed to them.
+ *
+ * @throws InvalidPeerIdError
+ */
+export function parsePeerId (input: PeerId | string, options: { anyKeyType?: boolean } = {}): PeerId {
+  let peer: PeerId
+  if (typeof input === 'string') {
+    try {
+      peer = peerIdFromString(input.trim())
+    } catch {
+      throw new InvalidPeerIdError(`"${input}" is not a peer ID`)
+    }
+  } else {
+    peer = input
+  }
+  if (options.anyKeyType !== true && peer.type !== 'Ed25519') {
+    throw new InvalidPeerIdError(`${peer.toString()} is a ${peer.type} peer ID; ipts peers are Ed25519`)
+  }
+  return peer
+}
+
+/** Validates what to send and turns it into an outbox message. */
+function newMessage (content: SendContent, options: SendOptions): NewMessage {
+  const lifetime = options.lifetime ?? DEFAULT_LIFETIME
+  if (!Number.isSafeInteger(lifetime) || lifetime <= 0) {
+    throw new InvalidParametersError('lifetime must be a positive number of ms')
+  }
+  const message: NewMessage = { encrypt: options.encrypt ?? true, lifetime }
+  if (content.text != null) message.text = content.text
+  if (content.file != null) {
+    message.data = content.file.data
+    message.name = content.file.name
+  }
+  if (content.cid != null) message.cid = checkPointer(content.cid)
+  if (message.text == null && message.data == null && message.cid == null) {
+    throw new InvalidParametersError('nothing to send: give a text, a file or a CID')
+  }
+  return message
+}
+
+/** A CID, or an `/ipfs/<cid>[/path]` or `/ipns/<name>[/path]` path. */
+function checkPointer (pointer: string): string {
+  const text = pointer.trim()
+  const match = /^\/(ipfs|ipns)\/([^/]+)(\/.*)?$/.exec(text)
+  if (match?.[1] === 'ipns' && match[2].length > 0) return text
+  const cid = match?.[1] === 'ipfs' ? match[2] : text
+  try {
+    CID.parse(cid)
+  } catch {
+    throw new InvalidParametersError(`"${pointer}" is not a CID or an /ipfs/ or /ipns/ path`)
+  }
+  return text
+}

@@ -1,0 +1,109 @@
+/**
+ * Custody: hand a record to relays and learn, per relay, that it holds the record at our
+ * sequence or better. A relay that fails (dial, stream, timeout) is retried with backoff until
+ * the caller's signal ends the wait; a relay that refuses the record is not asked again.
+ */
+import { second } from '../constants.ts'
+import { CustodyRefusedError, CustodyTimeoutError } from '../errors.ts'
+import { RelayResponse } from '../pb/relay.ts'
+import { putRecord } from './relay-rpc.ts'
+import { anySignal, defer, shortPeer, sleep } from './util.ts'
+import type { ClientProgressEvent } from './events.ts'
+import type { IptsNode } from '../node.ts'
+import type { IptsRecord } from '../record/index.ts'
+import type { AbortOptions, PeerId } from '@libp2p/interface'
+
+/** Time allowed for one PUT to one relay, ms. */
+export const PUT_TIMEOUT = 10 * second
+/** First retry delay after a failed PUT, ms; doubles up to RETRY_MAX. */
+export const RETRY_MIN = 250
+export const RETRY_MAX = 4 * second
+
+export interface CustodyOptions extends AbortOptions {
+  /** Confirmations needed. */
+  minRelays: number
+  onProgress?(evt: ClientProgressEvent): void
+}
+
+export interface CustodyResult {
+  /** Relays that confirmed, in the order they did. */
+  confirmed: PeerId[]
+  /** The highest sequence any relay said it holds (may be above ours). */
+  held: bigint
+}
+
+export async function ensureCustody (node: IptsNode, relays: PeerId[], record: IptsRecord, options: CustodyOptions): Promise<CustodyResult> {
+  const { minRelays } = options
+  const confirmed: PeerId[] = []
+  const refused = new Map<string, string>()
+  const lastError = new Map<string, string>()
+  let held = -1n
+  let firstRound = relays.length
+  const done = defer<void>()
+  // ends the retries once the caller is answered
+  const stop = new AbortController()
+  const signal = anySignal([stop.signal, options.signal])
+
+  const check = (): void => {
+    if (confirmed.length >= minRelays && (firstRound === 0 || confirmed.length === relays.length)) {
+      done.resolve()
+    } else if (relays.length - refused.size < minRelays) {
+      const reasons = [...refused.entries()].map(([peer, reason]) => `${shortPeer(peer)}: ${reason}`).join(', ')
+      done.reject(new CustodyRefusedError(`relays refused the record (${reasons}); ${confirmed.length} of ${minRelays} needed confirmed`))
+    }
+  }
+
+  const attempt = async (relay: PeerId): Promise<void> => {
+    let delay = RETRY_MIN
+    let first = true
+    while (!signal.aborted) {
+      try {
+        const response = await putRecord(node, relay, record.routingKey, record.bytes, {
+          signal: anySignal([signal, AbortSignal.timeout(PUT_TIMEOUT)])
+        })
+        if (response.status === RelayResponse.Status.OK && response.sequence != null && response.sequence >= record.sequence) {
+          if (response.sequence > held) held = response.sequence
+          confirmed.push(relay)
+          options.onProgress?.({ type: 'custody:confirmed', detail: { relay, sequence: response.sequence, confirmed: confirmed.length, needed: minRelays } })
+          return
+        }
+        if (response.status === RelayResponse.Status.REFUSED) {
+          const reason = response.error ?? 'refused'
+          refused.set(relay.toString(), reason)
+          options.onProgress?.({ type: 'custody:refused', detail: { relay, reason } })
+          return
+        }
+        throw new Error(`relay answered ${RelayResponse.Status[response.status]}${response.error != null ? ` (${response.error})` : ''} with sequence ${String(response.sequence)}`)
+      } catch (err: any) {
+        if (signal.aborted) return
+        lastError.set(relay.toString(), err?.message ?? String(err))
+        options.onProgress?.({ type: 'custody:retry', detail: { relay, error: err, delay } })
+      } finally {
+        if (first) {
+          first = false
+          firstRound--
+        }
+        check()
+      }
+      await sleep(delay, signal)
+      delay = Math.min(delay * 2, RETRY_MAX)
+    }
+  }
+
+  const onAbort = (): void => {
+    const missing = relays.filter(r => !confirmed.some(c => c.equals(r)))
+      .map(r => `${shortPeer(r.toString())}: ${refused.get(r.toString()) ?? lastError.get(r.toString()) ?? 'no answer'}`)
+    done.reject(new CustodyTimeoutError(`${confirmed.length} of ${minRelays} relays confirmed custody in time (${missing.join(', ')})`))
+  }
+  options.signal?.addEventListener('abort', onAbort, { once: true })
+  const tasks = relays.map(async relay => attempt(relay))
+  check()
+  try {
+    await done.promise
+    return { confirmed: [...confirmed], held }
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort)
+    stop.abort()
+    await Promise.allSettled(tasks)
+  }
+}

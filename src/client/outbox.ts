@@ -1,0 +1,108 @@
+/**
+ * The next record to a peer, from what we owe it: every message it has not acknowledged (the
+ * outbox), the new message if any, and our receipt for its latest record we acknowledged.
+ * Pure: takes the peer's state and `now`, returns the record's value, sequence and EOL.
+ */
+import { OutboxFullError, PayloadTooLargeError } from '../errors.ts'
+import { envelopeToValue, fitsInline, maxInlineBytes } from './payload.ts'
+import { pruneExpired } from './state.ts'
+import type { Envelope, Message } from './payload.ts'
+import type { PeerState, StoredMessage } from './state.ts'
+import type { PeerId } from '@libp2p/interface'
+
+/** What the sender writes. */
+export interface NewMessage {
+  text?: string
+  data?: Uint8Array
+  /** the file's name, with `data` */
+  name?: string
+  cid?: string
+  /** seal the record to the receiver */
+  encrypt: boolean
+  /** how long relays should keep it, ms */
+  lifetime: number
+}
+
+export interface DraftInit {
+  /** the receiver */
+  to: PeerId
+  /** the signer (bound into the sealed payload) */
+  from: PeerId
+  /** a new message to add; absent for a record that only carries receipts */
+  message?: NewMessage
+  /** lifetime of a record that carries no message, ms */
+  receiptLifetime: number
+  now: number
+}
+
+export interface Draft {
+  sequence: bigint
+  value: string
+  eol: number
+  encrypted: boolean
+  /** messages the record carries */
+  messages: number
+}
+
+/**
+ * Updates `state` (prunes expired messages, adds the new one, takes the next sequence) and
+ * returns the record to sign. On error `state` may be partly pruned but holds no new message
+ * and the same sequence.
+ *
+ * @throws PayloadTooLargeError if the new message alone does not fit in a record
+ * @throws OutboxFullError if it fits alone but not with the messages still unacknowledged
+ */
+export function draftRecord (state: PeerState, init: DraftInit): Draft {
+  pruneExpired(state, init.now)
+  const sequence = BigInt(state.seq) + 1n
+  const outbox = [...state.outbox]
+  if (init.message != null) {
+    const stored = toStored(init.message, sequence, init.now)
+    const alone: Envelope = { messages: [fromStored(stored)], receipts: [] }
+    if (!fitsInline(alone, { encryptTo: init.message.encrypt ? init.to : undefined })) {
+      const size = init.message.data?.byteLength ?? new TextEncoder().encode(init.message.text ?? '').byteLength
+      const limit = maxInlineBytes({ encrypted: init.message.encrypt })
+      throw new PayloadTooLargeError(`${init.message.data != null ? 'file' : 'message'} is ${size} bytes; at most about ${limit} bytes travel inline: add it to IPFS and send its CID with --cid`)
+    }
+    outbox.push(stored)
+  }
+  // a record is readable by relays only if every message in it was sent unencrypted
+  const encrypted = outbox.length === 0 || outbox.some(m => m.encrypt)
+  const envelope: Envelope = {
+    messages: outbox.map(fromStored),
+    receipts: state.acked == null ? [] : [{ seq: BigInt(state.acked.seq), at: state.acked.at }]
+  }
+  let value: string
+  try {
+    value = envelopeToValue(envelope, { encryptTo: encrypted ? init.to : undefined, sender: init.from })
+  } catch (err: any) {
+    if (err?.name === PayloadTooLargeError.name && init.message != null) {
+      throw new OutboxFullError(`${state.outbox.length} earlier message(s) to ${init.to.toString()} are not acknowledged yet and leave no room for this one; wait for a receipt or send a CID`, { cause: err })
+    }
+    throw err
+  }
+  const eol = outbox.length === 0
+    ? init.now + init.receiptLifetime
+    : Math.max(...outbox.map(m => m.expires))
+  state.outbox = outbox
+  state.seq = sequence.toString()
+  return { sequence, value, eol, encrypted, messages: outbox.length }
+}
+
+function toStored (message: NewMessage, seq: bigint, now: number): StoredMessage {
+  const stored: StoredMessage = { seq: seq.toString(), at: now, expires: now + message.lifetime, encrypt: message.encrypt }
+  if (message.text != null) stored.text = message.text
+  if (message.data != null) stored.data = Buffer.from(message.data).toString('base64')
+  if (message.name != null) stored.name = message.name
+  if (message.cid != null) stored.cid = message.cid
+  return stored
+}
+
+function fromStored (stored: StoredMessage): Message {
+  const message: Message = { seq: BigInt(stored.seq), at: stored.at }
+  if (stored.text != null) message.text = stored.text
+  if (stored.data != null) message.data = new Uint8Array(Buffer.from(stored.data, 'base64'))
+  if (stored.name != null) message.name = stored.name
+  if (stored.cid != null) message.cid = stored.cid
+  return message
+}
