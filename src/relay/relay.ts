@@ -17,6 +17,8 @@ import { Policy } from './policy.ts'
 import { MAX_REQUEST_BYTES, RELAY_PROTOCOL } from './protocol.ts'
 import { Republisher } from './republisher.ts'
 import { RecordStore } from './store.ts'
+import { Rendezvous } from '../rendezvous/index.ts'
+import type { RendezvousInit } from '../rendezvous/index.ts'
 import type { IngestSource } from './ingest.ts'
 import type { PolicyInit } from './policy.ts'
 import type { RepublisherInit } from './republisher.ts'
@@ -36,6 +38,8 @@ export interface RelayInit extends PolicyInit {
   maxInboundStreams?: number
   /** Time allowed to read a request, ms. @default 10 seconds */
   requestTimeout?: number
+  /** Rendezvous schedule (used when the node runs the DHT). */
+  rendezvous?: RendezvousInit
   /** The clock, injectable for tests. @default Date.now */
   now?(): number
 }
@@ -54,6 +58,10 @@ export interface RelayStatus {
   tombstones: number
   topics: number
   connections: number
+  /** Other relays this relay keeps connections to (through the rendezvous). */
+  relays: string[]
+  /** True when no other relay or DHT peer is known. */
+  alone: boolean
   counters: Record<string, unknown>
 }
 
@@ -66,6 +74,7 @@ export class Relay extends TypedEventEmitter<RelayEvents> {
   readonly ingest: Ingest
   readonly follower: Follower
   readonly republisher: Republisher
+  readonly rendezvous?: Rendezvous
   private readonly init: RelayInit
   private readonly log: Logger
   private readonly now: () => number
@@ -110,6 +119,9 @@ export class Relay extends TypedEventEmitter<RelayEvents> {
       push: (topic, key) => { this.republisher.push(topic, key) },
       onAck: (ack) => { this.safeDispatch('ack:applied', { ack }) }
     })
+    if (node.services.dht != null) {
+      this.rendezvous = new Rendezvous(node, init.rendezvous)
+    }
     this.handleStream = this.handleStream.bind(this)
     this.lookupName = this.lookupName.bind(this)
   }
@@ -130,12 +142,14 @@ export class Relay extends TypedEventEmitter<RelayEvents> {
     this.node.services.fetch.registerLookupFunction('/ipns/', this.lookupName)
     this.purgeTimer = setInterval(() => { void this.purge() }, this.init.purgeInterval ?? minute)
     this.purgeTimer.unref()
+    this.rendezvous?.start()
   }
 
   async stop (): Promise<void> {
     if (!this.running) return
     this.running = false
     clearInterval(this.purgeTimer)
+    await this.rendezvous?.stop()
     this.node.services.fetch.unregisterLookupFunction('/ipns/', this.lookupName)
     await this.node.unhandle(RELAY_PROTOCOL)
     this.republisher.stop()
@@ -163,6 +177,8 @@ export class Relay extends TypedEventEmitter<RelayEvents> {
       ...stats,
       topics: this.follower.topics(),
       connections: this.node.getConnections().length,
+      relays: this.rendezvous?.relays().map(p => p.toString()) ?? [],
+      alone: this.rendezvous?.alone() ?? this.node.getConnections().length === 0,
       counters: this.counters.toJSON()
     }
   }

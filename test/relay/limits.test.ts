@@ -1,0 +1,168 @@
+/**
+ * Every relay policy limit, at the limit and past it: accepted at, refused past with a counted
+ * reason, and the relay still healthy and serving other tags afterwards.
+ */
+import assert from 'node:assert/strict'
+import { after, describe, it } from 'node:test'
+import { createTaggedRecord, tagRoutingKey, topicForKey } from '../../src/record/index.ts'
+import { RelayRequest, RelayResponse } from '../../src/pb/relay.ts'
+import { TestNetwork, addrOf, key, relayRequest, subscribed, until } from '../utils/network.ts'
+import type { CreateRelayOptions, RelayHandle } from '../../src/relay/index.ts'
+import type { IptsNode } from '../../src/node.ts'
+import type { PrivateKey } from '@libp2p/interface'
+
+const hour = 60 * 60 * 1000
+const day = 24 * hour
+
+async function tagged (signer: PrivateKey, tag: Uint8Array, init: { sequence?: bigint, lifetime?: number, value?: string } = {}): Promise<Uint8Array> {
+  const record = await createTaggedRecord(signer, {
+    tag,
+    value: init.value ?? '/ipfs/bafkqaaa',
+    sequence: init.sequence ?? 1n,
+    lifetime: init.lifetime ?? hour,
+    now: Date.now()
+  })
+  return record.bytes
+}
+
+/** A record of exactly `size` bytes (length prefixes grow with the value, so search for it). */
+async function recordOfSize (signer: PrivateKey, tag: Uint8Array, size: number, sequence: bigint): Promise<Uint8Array> {
+  const base = (await tagged(signer, tag, { value: '/ipfs/x', sequence })).length
+  for (let pad = Math.max(0, size - base - 8); pad <= size - base; pad++) {
+    const bytes = await tagged(signer, tag, { value: '/ipfs/x' + 'a'.repeat(pad), sequence })
+    if (bytes.length === size) return bytes
+  }
+  throw new Error(`no record of exactly ${size} bytes`)
+}
+
+async function newTag (): Promise<Uint8Array> {
+  return (await key()).publicKey.toMultihash().bytes
+}
+
+/** Custody PUT: the same ingest path as gossip, with a direct answer. */
+async function put (client: IptsNode, relay: RelayHandle, tag: Uint8Array, bytes: Uint8Array): Promise<RelayResponse> {
+  const [response] = await relayRequest(client, relay.node, { type: RelayRequest.Type.PUT, key: tagRoutingKey(tag), record: bytes })
+  return response
+}
+
+describe('relay policy limits', () => {
+  const net = new TestNetwork()
+  after(async () => { await net.stop() })
+
+  async function setup (options: Partial<CreateRelayOptions>): Promise<{ relay: RelayHandle, client: IptsNode }> {
+    const relay = await net.relay(options)
+    const client = await net.node()
+    await client.dial(addrOf(relay.node))
+    return { relay, client }
+  }
+
+  /** The relay still stores and serves a fresh tag after a refusal. */
+  async function stillHealthy (relay: RelayHandle, client: IptsNode): Promise<void> {
+    const tag = await newTag()
+    const response = await put(client, relay, tag, await tagged(await key(), tag))
+    assert.equal(response.status, RelayResponse.Status.OK)
+    const pages = await relayRequest(client, relay.node, { type: RelayRequest.Type.INBOX, key: tagRoutingKey(tag) })
+    assert.equal(pages.flatMap(p => p.records).length, 1)
+  }
+
+  it('record size: a record at the limit is stored, one byte past it is refused', async () => {
+    const limit = 2048
+    const { relay, client } = await setup({ maxRecordSize: limit })
+    const signer = await key()
+    const tag = await newTag()
+    const atLimit = await recordOfSize(signer, tag, limit, 1n)
+    assert.equal(atLimit.length, limit)
+    assert.equal((await put(client, relay, tag, atLimit)).status, RelayResponse.Status.OK)
+    const past = await recordOfSize(signer, tag, limit + 1, 2n)
+    assert.equal(past.length, limit + 1)
+    const refused = await put(client, relay, tag, past)
+    assert.equal(refused.status, RelayResponse.Status.REFUSED)
+    assert.equal(refused.error, 'RecordTooLargeError')
+    assert.equal(relay.relay.counters.refusedCount('invalid:RecordTooLargeError'), 1)
+    await stillHealthy(relay, client)
+  })
+
+  it('lifetime: a record living exactly the maximum is stored, a longer one is refused', async () => {
+    const { relay, client } = await setup({ maxLifetime: 2 * day })
+    const tag = await newTag()
+    // a little under the maximum: the record's EOL is computed from its creation time
+    assert.equal((await put(client, relay, tag, await tagged(await key(), tag, { lifetime: 2 * day - 5000 }))).status, RelayResponse.Status.OK)
+    const refused = await put(client, relay, tag, await tagged(await key(), tag, { lifetime: 2 * day + hour }))
+    assert.equal(refused.status, RelayResponse.Status.REFUSED)
+    assert.equal(relay.relay.counters.refusedCount('lifetime-too-long'), 1)
+    await stillHealthy(relay, client)
+  })
+
+  it('records per tag: the Nth signer is stored, the N+1th refused', async () => {
+    const { relay, client } = await setup({ maxRecordsPerKey: 3 })
+    const tag = await newTag()
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await put(client, relay, tag, await tagged(await key(), tag))).status, RelayResponse.Status.OK)
+    }
+    const refused = await put(client, relay, tag, await tagged(await key(), tag))
+    assert.equal(refused.status, RelayResponse.Status.REFUSED)
+    assert.equal(relay.relay.counters.refusedCount('key-full'), 1)
+    // an existing signer may still replace its own record
+    await stillHealthy(relay, client)
+  })
+
+  it('total records: past the cap, the coldest whole tag is evicted to make room', async () => {
+    const { relay, client } = await setup({ maxRecords: 4 })
+    const cold = await newTag()
+    const warm = await newTag()
+    for (let i = 0; i < 2; i++) await put(client, relay, cold, await tagged(await key(), cold))
+    for (let i = 0; i < 2; i++) await put(client, relay, warm, await tagged(await key(), warm))
+    assert.equal(relay.relay.store.stats().records, 4)
+    const hot = await newTag()
+    assert.equal((await put(client, relay, hot, await tagged(await key(), hot))).status, RelayResponse.Status.OK)
+    const stats = relay.relay.store.stats()
+    assert.ok(stats.records <= 4, `records ${stats.records} within the cap`)
+    const coldLeft = await relayRequest(client, relay.node, { type: RelayRequest.Type.INBOX, key: tagRoutingKey(cold) })
+    assert.equal(coldLeft.flatMap(p => p.records).length, 0, 'the coldest tag was evicted whole')
+    const warmLeft = await relayRequest(client, relay.node, { type: RelayRequest.Type.INBOX, key: tagRoutingKey(warm) })
+    assert.equal(warmLeft.flatMap(p => p.records).length, 2, 'the warmer tag was kept')
+    assert.ok(relay.relay.counters.evicted >= 2)
+  })
+
+  it('total bytes: past the byte cap, the coldest tag is evicted', async () => {
+    const probe = await tagged(await key(), await newTag())
+    const { relay, client } = await setup({ maxBytes: probe.length * 3 + 10 })
+    const cold = await newTag()
+    for (let i = 0; i < 3; i++) await put(client, relay, cold, await tagged(await key(), cold))
+    assert.equal(relay.relay.store.stats().records, 3)
+    const next = await newTag()
+    assert.equal((await put(client, relay, next, await tagged(await key(), next))).status, RelayResponse.Status.OK)
+    assert.ok(relay.relay.store.stats().bytes <= probe.length * 3 + 10)
+    assert.ok(relay.relay.counters.evicted >= 1)
+  })
+
+  it('publish rate per peer: N messages a minute are stored, the next is refused', async () => {
+    const { relay, client } = await setup({ maxPublishesPerPeerPerMinute: 5 })
+    const tag = await newTag()
+    const topic = topicForKey(tagRoutingKey(tag))
+    client.services.pubsub.subscribe(topic)
+    await subscribed(client, topic, relay.node.peerId)
+    for (let i = 0; i < 6; i++) {
+      await client.services.pubsub.publish(topic, await tagged(await key(), tag))
+    }
+    await until(() => relay.relay.counters.refusedCount('rate') >= 1)
+    await until(() => relay.relay.store.stats().records === 5)
+    assert.equal(relay.relay.counters.refusedCount('rate'), 1)
+    await stillHealthy(relay, client)
+  })
+
+  it('topics per peer: a peer makes the relay join N topics, not N+1', async () => {
+    const { relay, client } = await setup({ maxTopicsPerPeer: 3 })
+    const topics: string[] = []
+    for (let i = 0; i < 4; i++) topics.push(topicForKey(tagRoutingKey(await newTag())))
+    for (const topic of topics.slice(0, 3)) {
+      client.services.pubsub.subscribe(topic)
+      await subscribed(client, topic, relay.node.peerId)
+    }
+    client.services.pubsub.subscribe(topics[3])
+    await until(() => relay.relay.counters.refusedCount('topics-per-peer') >= 1)
+    assert.equal(relay.relay.follower.has(topics[3]), false)
+    assert.ok(topics.slice(0, 3).every(t => relay.relay.follower.has(t)))
+    await stillHealthy(relay, client)
+  })
+})

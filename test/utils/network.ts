@@ -1,0 +1,115 @@
+/**
+ * Multi-node harness for tests: real libp2p nodes over TCP on 127.0.0.1, real LevelDB stores in
+ * temp dirs, and helpers that wait on events (with an overall bound) rather than on sleeps.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { pbStream } from '@libp2p/utils'
+import { createNode } from '../../src/node.ts'
+import { createRelay } from '../../src/relay/index.ts'
+import { RelayRequest, RelayResponse } from '../../src/pb/relay.ts'
+import { MAX_RESPONSE_BYTES, RELAY_PROTOCOL } from '../../src/relay/protocol.ts'
+import type { CreateRelayOptions, RelayHandle } from '../../src/relay/index.ts'
+import type { IptsNode, NodeOptions } from '../../src/node.ts'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
+
+export async function tempDir (prefix = 'ipts-test-'): Promise<{ path: string, cleanup(): Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), prefix))
+  return { path, cleanup: async () => { await rm(path, { recursive: true, force: true }) } }
+}
+
+export class TestNetwork {
+  readonly relays: RelayHandle[] = []
+  readonly nodes: IptsNode[] = []
+  private readonly dirs: Array<{ cleanup(): Promise<void> }> = []
+
+  async relay (options: Partial<CreateRelayOptions> = {}): Promise<RelayHandle> {
+    let repo = options.repo
+    if (repo == null) {
+      const dir = await tempDir('ipts-relay-')
+      this.dirs.push(dir)
+      repo = dir.path
+    }
+    const handle = await createRelay({ dht: false, ...options, repo })
+    this.relays.push(handle)
+    return handle
+  }
+
+  async node (options: NodeOptions = {}): Promise<IptsNode> {
+    const node = await createNode(options)
+    this.nodes.push(node)
+    return node
+  }
+
+  async stop (): Promise<void> {
+    await Promise.allSettled([...this.nodes.map(async n => n.stop()), ...this.relays.map(async r => r.stop())])
+    await Promise.allSettled(this.dirs.map(async d => d.cleanup()))
+  }
+}
+
+export async function key (): Promise<PrivateKey> {
+  return generateKeyPair('Ed25519')
+}
+
+export function addrOf (node: IptsNode): Multiaddr {
+  const addr = node.getMultiaddrs()[0]
+  if (addr == null) throw new Error('node has no address')
+  return addr
+}
+
+/** Resolves with the first event of `type` that `accept` likes; rejects after `ms`. */
+export async function waitFor<T = unknown> (target: EventTarget, type: string, accept: (detail: T) => boolean = () => true, ms = 20_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      target.removeEventListener(type, listener)
+      reject(new Error(`timed out waiting for ${type}`))
+    }, ms)
+    const listener = (evt: Event): void => {
+      const detail = (evt as CustomEvent<T>).detail
+      if (!accept(detail)) return
+      clearTimeout(timer)
+      target.removeEventListener(type, listener)
+      resolve(detail)
+    }
+    target.addEventListener(type, listener)
+  })
+}
+
+/** Polls `check` on the event loop (not a sleep-as-sync: it stops as soon as `check` is true). */
+export async function until (check: () => boolean | Promise<boolean>, ms = 20_000, every = 25): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await new Promise(resolve => setTimeout(resolve, every))
+  }
+}
+
+/** Waits until `node` sees `peer` subscribed to `topic` (gossipsub has learnt of it). */
+export async function subscribed (node: IptsNode, topic: string, peer: PeerId, ms = 20_000): Promise<void> {
+  await until(() => node.services.pubsub.getSubscribers(topic).some(p => p.equals(peer)), ms)
+}
+
+/** One relay-protocol exchange from a test node: returns every response (several for INBOX). */
+export async function relayRequest (node: IptsNode, relay: IptsNode | Multiaddr, request: Partial<RelayRequest> & { type: RelayRequest.Type }): Promise<RelayResponse[]> {
+  const target = 'peerId' in relay ? relay.peerId : relay
+  const signal = AbortSignal.timeout(60_000)
+  const stream = await node.dialProtocol(target, RELAY_PROTOCOL, { signal })
+  try {
+    const pb = pbStream(stream, { maxDataLength: MAX_RESPONSE_BYTES })
+    await pb.write({ key: new Uint8Array(), signer: new Uint8Array(), ...request }, RelayRequest, { signal })
+    const responses: RelayResponse[] = []
+    while (true) {
+      const response = await pb.read(RelayResponse, { signal })
+      responses.push(response)
+      if (request.type !== RelayRequest.Type.INBOX || response.done || response.status !== RelayResponse.Status.OK) break
+    }
+    await stream.close({ signal })
+    return responses
+  } catch (err: any) {
+    stream.abort(err)
+    throw err
+  }
+}
