@@ -47,21 +47,22 @@ export function register (program: Command, ctx: CliContext): void {
       }
       try {
         say(`working in ${dir} (removed at the end); everything stays on 127.0.0.1`)
-        const addrs: string[] = []
-        const ids: string[] = []
-        for (let i = 0; i < RELAYS; i++) {
+        const startRelay = async (i: number, bootstrap?: string): Promise<{ addr: string, peerId: string }> => {
           ctx.signal.throwIfAborted()
           const args = ['relay', '--json', '--repo', join(dir, `relay${i + 1}`), '--listen', '/ip4/127.0.0.1/tcp/0']
-          // the later relays join through the first, as volunteers would
-          if (i > 0) args.push('--bootstrap', addrs[0])
+          if (bootstrap != null) args.push('--bootstrap', bootstrap)
           const relay = new IptsProcess(args, { env })
-          relays.push(relay)
+          relays[i] = relay
           const ready = await relay.waitForJson(o => o.event === 'ready', STEP_TIMEOUT)
           const addr = (ready.addrs as string[]).find(a => a.startsWith('/ip4/127.0.0.1/')) ?? ready.addrs[0]
-          addrs.push(addr)
-          ids.push(ready.peerId)
           say(`relay ${i + 1} is up: ${addr}`, { relay: ready.peerId })
+          return { addr, peerId: ready.peerId }
         }
+        // the later relays join through the first, as volunteers would
+        const first = await startRelay(0)
+        const others = await Promise.all(Array.from({ length: RELAYS - 1 }, async (_, i) => startRelay(i + 1, first.addr)))
+        const addrs = [first, ...others].map(r => r.addr)
+        const ids = [first, ...others].map(r => r.peerId)
         const relayFlags = addrs.flatMap(a => ['--relay', a])
         const alice = join(dir, 'alice')
         const bob = join(dir, 'bob')
@@ -96,7 +97,7 @@ export function register (program: Command, ctx: CliContext): void {
         say(`A came back online and found B's receipt for messages up to ${receipt.seq} (${receipt.at})`)
         say(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`)
       } finally {
-        await Promise.all(relays.map(async r => r.stop('SIGTERM')))
+        await Promise.all(relays.map(async r => r?.stop('SIGTERM')))
         await rm(dir, { recursive: true, force: true })
         if (!out.json) out.note('cleaned up: relays stopped, temporary directory removed')
       }
