@@ -5,7 +5,7 @@
  * and messages; item payloads counted apart) and wall time, median of `repeats` runs, and the
  * same sync forced into the full-symbol-list mode as the baseline.
  *
- * Run: `node_modules/.bin/tsc -p . && node_modules/.bin/node dist/bench/sync.js`
+ * Run: `node_modules/.bin/tsc -p . && node_modules/.bin/node --expose-gc dist/bench/sync.js`
  */
 import { pathToFileURL } from 'node:url'
 import { MemorySource, createSyncNode, fill } from '../test/sync/helpers.ts'
@@ -47,6 +47,8 @@ async function once (items: number, difference: number, itemSize: number, init: 
   const nodeB = await createSyncNode(b, init)
   try {
     await nodeA.dial(nodeB.getMultiaddrs()[0])
+    // collect the garbage of building the sets now rather than inside the measurement
+    ;(globalThis as { gc?: () => void }).gc?.()
     const start = performance.now()
     const stats = await nodeA.services.sync.syncWith(nodeB.peerId, { signal: AbortSignal.timeout(120_000) })
     const ms = performance.now() - start
@@ -69,6 +71,8 @@ export async function run (options: SyncBenchOptions = {}): Promise<{ rows: Sync
   const repeats = options.repeats ?? 3
   const itemSize = options.itemSize ?? 300
   const rows: SyncBenchRow[] = []
+  // warm-up: compile the wasm and JIT the paths once, outside the measurements
+  await once(1000, 10, itemSize, {})
   for (const [items, difference] of cases) {
     const runs: Measured[] = []
     const baseline: Measured[] = []

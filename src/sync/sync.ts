@@ -89,8 +89,10 @@ export class SyncService extends TypedEventEmitter<SyncEvents> implements Sync {
     })
     this.topologyId = await this.components.registrar.register(SYNC_PROTOCOL, {
       onConnect: (peer) => {
+        // identify can report the same peer again (a second connection, a protocol push)
+        const known = this.peers.has(peer.toString())
         this.peers.set(peer.toString(), peer)
-        if (this.syncOnConnect) this.schedule(peer)
+        if (this.syncOnConnect && !known) this.schedule(peer)
       },
       onDisconnect: (peer) => {
         this.peers.delete(peer.toString())

@@ -200,6 +200,51 @@ describe('relay sync between two libp2p nodes', () => {
     assert.equal(stats.differences, 16)
     assert.deepEqual(starts.sort(), ['initiator', 'responder'])
   })
+
+  it('syncs again on its schedule: an item added later arrives with the next round', async () => {
+    const a = new MemorySource()
+    const b = new MemorySource()
+    fill(a, b, 100, 1, 1, 100)
+    const nodeA = await createSyncNode(a, { syncOnConnect: true, interval: 200 })
+    const nodeB = await createSyncNode(b, { syncOnConnect: true, interval: 200 })
+    started.push(nodeA, nodeB)
+    const [initiator, initiatorSource] = nodeA.peerId.toString() < nodeB.peerId.toString() ? [nodeA, a] : [nodeB, b]
+    const otherSource = initiatorSource === a ? b : a
+    const first = nextEvent<SyncEndEvent>(initiator.services.sync, 'sync:end')
+    await nodeA.dial(nodeB.getMultiaddrs()[0])
+    await first
+    assertUnion(a, b, 102)
+    const late = randomItem(100)
+    otherSource.add(late)
+    await nextEvent<SyncEndEvent>(initiator.services.sync, 'sync:end', d => d.stats.itemsReceived === 1)
+    assertUnion(a, b, 103)
+  })
+
+  it('answers at most maxInboundSessions at once and resets the rest with SyncBusyError', async () => {
+    const a = new MemorySource()
+    const b = new MemorySource()
+    const c = new MemorySource()
+    fill(a, b, 50, 5, 0, 100)
+    for (const item of b.items.values()) c.add(item)
+    c.add(randomItem(100))
+    const [nodeA, nodeB] = await pair(a, b, {}, { maxInboundSessions: 1 })
+    const nodeC = await createSyncNode(c)
+    started.push(nodeC)
+    // A's session stalls while serving its first item, holding B's only slot
+    let stalled!: () => void
+    const stalling = new Promise<void>(resolve => { stalled = resolve })
+    a.getItemHook = async () => { stalled(); return new Promise(() => {}) }
+    const controller = new AbortController()
+    const held = nodeA.services.sync.syncWith(nodeB.peerId, { signal: controller.signal })
+    await stalling
+    const busy = nextEvent<SyncErrorEvent>(nodeB.services.sync, 'sync:error')
+    await nodeC.dial(nodeB.getMultiaddrs()[0])
+    // the initiator sees only the reset stream (reset while writing, or on its next read)
+    await assert.rejects(nodeC.services.sync.syncWith(nodeB.peerId), (err: Error) => ['StreamStateError', 'StreamResetError'].includes(err.name))
+    assert.equal((await busy).error.name, 'SyncBusyError')
+    controller.abort()
+    await assert.rejects(held, { name: 'AbortError' })
+  })
 })
 
 describe('relay sync against a misbehaving peer', () => {
