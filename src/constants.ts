@@ -8,3 +8,4 @@ export const MiB = 1024 * KiB
 
 /** Standard IPNS size limit, applied to tagged records too. */
 export const MAX_RECORD_SIZE = 10 * KiB
+export const GiB = 1024 * MiB

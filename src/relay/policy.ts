@@ -1,0 +1,175 @@
+/**
+ * The relay's policy: what a volunteer accepts, so nobody can make it store or relay more than
+ * it agreed to. Record checks are pure (`now` is a parameter); the per-peer publish rate is a
+ * token bucket per peer, for a bounded number of peers (the least recently seen are forgotten,
+ * and start again with a full bucket).
+ *
+ * The store enforces the capacity caps (`maxRecordsPerKey`, `maxRecords`, `maxBytes`); they
+ * are carried here so one init object configures both.
+ */
+import { LRUCache } from 'lru-cache'
+import { IptsError, LifetimeTooLongError, PolicyError, RateLimitedError, RecordOverSizeLimitError, TooManyTopicsError } from '../errors.ts'
+import { minute } from '../constants.ts'
+import {
+  DEFAULT_MAX_BYTES, DEFAULT_MAX_LIFETIME, DEFAULT_MAX_PUBLISHES_PER_PEER_PER_MINUTE, DEFAULT_MAX_RECORD_SIZE,
+  DEFAULT_MAX_RECORDS, DEFAULT_MAX_RECORDS_PER_KEY, DEFAULT_MAX_TOPICS_PER_PEER, DEFAULT_MAX_TRACKED_PEERS, LIFETIME_SLACK
+} from './constants.ts'
+import type { IptsRecord } from '../record/index.ts'
+import type { PutResult } from './store.ts'
+
+export interface PolicyInit {
+  /** largest record accepted, in bytes. @default 10240 (10 KiB) */
+  maxRecordSize?: number
+  /** longest lifetime accepted (EOL minus now), in ms; 5 min of clock skew is tolerated on top. @default 30 days */
+  maxLifetime?: number
+  /** records one routing key (tag or name) may hold. @default 1000 */
+  maxRecordsPerKey?: number
+  /** records the relay stores in all. @default 1_000_000 */
+  maxRecords?: number
+  /** sum of stored record sizes, in bytes. @default 1 GiB */
+  maxBytes?: number
+  /** records a peer may publish per minute (also the burst). @default 600 */
+  maxPublishesPerPeerPerMinute?: number
+  /** topics one peer may make the relay follow. @default 1000 */
+  maxTopicsPerPeer?: number
+  /** peers whose publish rate is tracked at once. @default 10_000 */
+  maxTrackedPeers?: number
+}
+
+interface Bucket {
+  tokens: number
+  updated: number
+}
+
+/**
+ * Refusals by reason: `size`, `lifetime`, `rate`, `topics`, `key-full`, `store-full`, and
+ * `invalid:<ErrorName>` for records that failed validation. The labels come from fixed sets,
+ * so they can be metric labels.
+ */
+export class PolicyCounters {
+  private readonly counts = new Map<string, number>()
+
+  /** Counts one refusal. */
+  count (reason: string): void {
+    this.counts.set(reason, (this.counts.get(reason) ?? 0) + 1)
+  }
+
+  /** Counts the refusal an error stands for and returns its reason label. */
+  countError (err: unknown): string {
+    const reason = reasonOf(err)
+    this.count(reason)
+    return reason
+  }
+
+  /** Counts a store refusal (`key-full`, `store-full`); other results are not refusals. */
+  countPut (result: PutResult): void {
+    if (result.status === 'refused') this.count(result.reason)
+  }
+
+  get (reason: string): number {
+    return this.counts.get(reason) ?? 0
+  }
+
+  toJSON (): Record<string, number> {
+    return Object.fromEntries(this.counts)
+  }
+}
+
+/** The reason label of a refusal: a policy error's `reason`, `invalid:<name>` for other ipts errors. */
+export function reasonOf (err: unknown): string {
+  if (err instanceof PolicyError) return err.reason
+  if (err instanceof IptsError) return `invalid:${err.name}`
+  return 'error'
+}
+
+export class Policy {
+  readonly maxRecordSize: number
+  readonly maxLifetime: number
+  readonly maxRecordsPerKey: number
+  readonly maxRecords: number
+  readonly maxBytes: number
+  readonly maxPublishesPerPeerPerMinute: number
+  readonly maxTopicsPerPeer: number
+  readonly counters: PolicyCounters
+  private readonly buckets: LRUCache<string, Bucket>
+
+  constructor (init: PolicyInit = {}, counters = new PolicyCounters()) {
+    this.maxRecordSize = init.maxRecordSize ?? DEFAULT_MAX_RECORD_SIZE
+    this.maxLifetime = init.maxLifetime ?? DEFAULT_MAX_LIFETIME
+    this.maxRecordsPerKey = init.maxRecordsPerKey ?? DEFAULT_MAX_RECORDS_PER_KEY
+    this.maxRecords = init.maxRecords ?? DEFAULT_MAX_RECORDS
+    this.maxBytes = init.maxBytes ?? DEFAULT_MAX_BYTES
+    this.maxPublishesPerPeerPerMinute = init.maxPublishesPerPeerPerMinute ?? DEFAULT_MAX_PUBLISHES_PER_PEER_PER_MINUTE
+    this.maxTopicsPerPeer = init.maxTopicsPerPeer ?? DEFAULT_MAX_TOPICS_PER_PEER
+    this.counters = counters
+    this.buckets = new LRUCache({ max: Math.max(1, init.maxTrackedPeers ?? DEFAULT_MAX_TRACKED_PEERS) })
+  }
+
+  /**
+   * Throws `RecordOverSizeLimitError` for a record over `maxRecordSize` and
+   * `LifetimeTooLongError` for an EOL further than `maxLifetime` (plus 5 min of skew) from
+   * `now`. Expiry and signatures are the validator's job, not policy's.
+   */
+  checkRecord (record: IptsRecord, now: number): void {
+    try {
+      if (record.bytes.byteLength > this.maxRecordSize) {
+        throw new RecordOverSizeLimitError(`record of ${record.bytes.byteLength} bytes exceeds ${this.maxRecordSize}`)
+      }
+      if (record.eol - now > this.maxLifetime + LIFETIME_SLACK) {
+        throw new LifetimeTooLongError(`record lives ${record.eol - now} ms, more than ${this.maxLifetime}`)
+      }
+    } catch (err) {
+      this.counters.countError(err)
+      throw err
+    }
+  }
+
+  /**
+   * Takes one token from the peer's bucket: true when the publish is within
+   * `maxPublishesPerPeerPerMinute` (a full minute's worth may come in one burst), false (and
+   * counted as `rate`) when not.
+   */
+  allowPublish (peer: string, now: number): boolean {
+    const capacity = this.maxPublishesPerPeerPerMinute
+    let bucket = this.buckets.get(peer)
+    if (bucket == null) {
+      bucket = { tokens: capacity, updated: now }
+      this.buckets.set(peer, bucket)
+    } else {
+      const elapsed = Math.max(0, now - bucket.updated)
+      bucket.tokens = Math.min(capacity, bucket.tokens + elapsed * capacity / minute)
+      bucket.updated = Math.max(bucket.updated, now)
+    }
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1
+      return true
+    }
+    this.counters.count('rate')
+    return false
+  }
+
+  /** `allowPublish`, throwing `RateLimitedError` instead of returning false. */
+  checkPublish (peer: string, now: number): void {
+    if (!this.allowPublish(peer, now)) {
+      throw new RateLimitedError(`peer published more than ${this.maxPublishesPerPeerPerMinute} records a minute`)
+    }
+  }
+
+  /**
+   * Whether a peer that already made the relay follow `topicCount` topics may add one more:
+   * true below `maxTopicsPerPeer`, false (and counted as `topics`) at it. The caller keeps the
+   * count, since it knows when topics are left.
+   */
+  allowTopic (peer: string, topicCount: number): boolean {
+    if (topicCount < this.maxTopicsPerPeer) return true
+    this.counters.count('topics')
+    return false
+  }
+
+  /** `allowTopic`, throwing `TooManyTopicsError` instead of returning false. */
+  checkTopic (peer: string, topicCount: number): void {
+    if (!this.allowTopic(peer, topicCount)) {
+      throw new TooManyTopicsError(`peer already added ${topicCount} topics`)
+    }
+  }
+}
