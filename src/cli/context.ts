@@ -2,7 +2,6 @@
  * What every command gets from `main`: a shutdown signal (SIGINT/SIGTERM) and the environment,
  * plus helpers to build an Output and a Client from parsed flags.
  */
-import { createClient } from '../client/index.ts'
 import { shortPeer } from '../client/util.ts'
 import { networkConfig } from './config.ts'
 import { Output } from './output.ts'
@@ -22,6 +21,8 @@ export function outputFor (flags: CommonFlags): Output {
 /** Runs `fn` with a client built from the flags, and stops it afterwards whatever happens. */
 export async function withClient<T> (flags: NetworkFlags, ctx: CliContext, fn: (client: Client) => Promise<T>): Promise<T> {
   const config = await networkConfig(flags, ctx.env)
+  // loaded here, not at start-up: commands that fail on their input never load libp2p
+  const { createClient } = await import('../client/index.ts')
   const client = await createClient({
     repo: config.repo,
     relays: config.relays,
@@ -40,8 +41,11 @@ export function progressRenderer (out: Output): (evt: ClientProgressEvent) => vo
   return (evt) => {
     switch (evt.type) {
       case 'relays:reached':
-        for (const { relay, error } of evt.detail.failed) {
-          out.note(`could not reach ${relay}: ${error.message}`)
+        // with none reached, the command's error names them all
+        if (evt.detail.relays.length > 0) {
+          for (const { relay, error } of evt.detail.failed) {
+            out.note(`could not reach ${relay}: ${error.message}`)
+          }
         }
         out.progress(`${evt.detail.relays.length} relay(s) reachable`)
         break

@@ -9,7 +9,7 @@ import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { CID } from 'multiformats/cid'
 import { second, minute } from '../constants.ts'
-import { InvalidPeerIdError, NameNotFoundError, NoRelaysError, ReceiptTimeoutError, RelayProtocolError } from '../errors.ts'
+import { NameNotFoundError, NoRelaysError, ReceiptTimeoutError, RelayProtocolError } from '../errors.ts'
 import { createNode } from '../node.ts'
 import {
   DEFAULT_LIFETIME, MAX_ACK_ENTRIES, RecordValidator, createAck, createTaggedRecord, isBetter,
@@ -19,7 +19,8 @@ import { Channel } from './channel.ts'
 import { ensureCustody } from './custody.ts'
 import { connectedRelays, findRelays } from './discover.ts'
 import { InboxReader } from './inbox.ts'
-import { draftRecord } from './outbox.ts'
+import { checkMessageFits, draftRecord } from './outbox.ts'
+import { parsePeerId } from './peer.ts'
 import { inboxPages, sendAck } from './relay-rpc.ts'
 import { ackedSequence, applyReceipt, peerState } from './state.ts'
 import { anySignal, defer, shortPeer, sleep } from './util.ts'
@@ -145,6 +146,8 @@ export class Client extends TypedEventEmitter<ClientEvents> {
   private readonly validator = new RecordValidator()
   private readonly shutdown = new AbortController()
   private stopped = false
+  /** Why the configured relays could not be reached on the last attempt. */
+  private lastFailures: Array<{ relay: string, error: Error }> = []
 
   constructor (init: ClientInit) {
     super()
@@ -190,6 +193,7 @@ export class Client extends TypedEventEmitter<ClientEvents> {
     const found = reached.size > 0 ? await connectedRelays(this.node) : await findRelays(this.node, { signal })
     for (const peer of found) reached.set(peer.toString(), peer)
     const relays = [...reached.values()]
+    this.lastFailures = failed
     options.onProgress?.({ type: 'relays:reached', detail: { relays, failed } })
     return relays
   }
@@ -209,6 +213,7 @@ export class Client extends TypedEventEmitter<ClientEvents> {
   async send (to: PeerId | string, content: SendContent, options: SendOptions = {}): Promise<SendResult> {
     const receiver = parsePeerId(to)
     const message = newMessage(content, options)
+    checkMessageFits(message, receiver)
     const signal = anySignal([options.signal, this.shutdown.signal, AbortSignal.timeout(options.timeout ?? DEFAULT_SEND_TIMEOUT)])
     const relays = await this.reachRelays({ signal, onProgress: options.onProgress })
     const minRelays = options.minRelays ?? (relays.length >= 2 ? 2 : 1)
@@ -608,7 +613,8 @@ export class Client extends TypedEventEmitter<ClientEvents> {
       return 'no relay configured: pass --relay MULTIADDR (or --bootstrap MULTIADDR)'
     }
     if (reachable === 0) {
-      return `no relay reachable (tried ${given.join(', ')})`
+      const why = new Map(this.lastFailures.map(f => [f.relay, f.error.message]))
+      return `no relay reachable (tried ${given.map(addr => why.has(addr) ? `${addr}: ${why.get(addr) ?? ''}` : addr).join('; ')})`
     }
     return `${needed} relays needed for custody but only ${reachable} reachable`
   }
@@ -631,29 +637,6 @@ export function listReceipts (data: StateData): ReceiptInfo[] {
     }
   }
   return out
-}
-
-/**
- * A peer ID from a string (or a peer ID), checked: ipts receivers must be Ed25519 keys, since
- * payloads are sealed to them.
- *
- * @throws InvalidPeerIdError
- */
-export function parsePeerId (input: PeerId | string, options: { anyKeyType?: boolean } = {}): PeerId {
-  let peer: PeerId
-  if (typeof input === 'string') {
-    try {
-      peer = peerIdFromString(input.trim())
-    } catch {
-      throw new InvalidPeerIdError(`"${input}" is not a peer ID`)
-    }
-  } else {
-    peer = input
-  }
-  if (options.anyKeyType !== true && peer.type !== 'Ed25519') {
-    throw new InvalidPeerIdError(`${peer.toString()} is a ${peer.type} peer ID; ipts peers are Ed25519`)
-  }
-  return peer
 }
 
 /** Validates what to send and turns it into an outbox message. */

@@ -9,7 +9,8 @@ import { FileState, MemoryState } from './state.ts'
 import type { IptsNode } from '../node.ts'
 import type { PrivateKey } from '@libp2p/interface'
 
-export { Client, listReceipts, parsePeerId } from './client.ts'
+export { Client, listReceipts } from './client.ts'
+export { parsePeerId } from './peer.ts'
 export type {
   ClientEvents, InboxOptions, ReceiptInfo, ResolveResult, SendContent, SendOptions, SendResult
 } from './client.ts'

@@ -58,12 +58,7 @@ export function draftRecord (state: PeerState, init: DraftInit): Draft {
   const outbox = [...state.outbox]
   if (init.message != null) {
     const stored = toStored(init.message, sequence, init.now)
-    const alone: Envelope = { messages: [fromStored(stored)], receipts: [] }
-    if (!fitsInline(alone, { encryptTo: init.message.encrypt ? init.to : undefined })) {
-      const size = init.message.data?.byteLength ?? new TextEncoder().encode(init.message.text ?? '').byteLength
-      const limit = maxInlineBytes({ encrypted: init.message.encrypt })
-      throw new PayloadTooLargeError(`${init.message.data != null ? 'file' : 'message'} is ${size} bytes; at most about ${limit} bytes travel inline: add it to IPFS and send its CID with --cid`)
-    }
+    checkMessageFits(init.message, init.to)
     outbox.push(stored)
   }
   // a record is readable by relays only if every message in it was sent unencrypted
@@ -87,6 +82,20 @@ export function draftRecord (state: PeerState, init: DraftInit): Draft {
   state.outbox = outbox
   state.seq = sequence.toString()
   return { sequence, value, eol, encrypted, messages: outbox.length }
+}
+
+/**
+ * Throws PayloadTooLargeError if `message` alone would not fit in a record to `to`: cheap to
+ * check before any network work.
+ */
+export function checkMessageFits (message: NewMessage, to: PeerId): void {
+  // the widest sequence and time, so a message that passes here fits whatever its numbers
+  const alone: Envelope = { messages: [fromStored(toStored(message, (1n << 64n) - 1n, Number.MAX_SAFE_INTEGER - message.lifetime))], receipts: [] }
+  if (!fitsInline(alone, { encryptTo: message.encrypt ? to : undefined })) {
+    const size = message.data?.byteLength ?? new TextEncoder().encode(message.text ?? '').byteLength
+    const limit = maxInlineBytes({ encrypted: message.encrypt })
+    throw new PayloadTooLargeError(`${message.data != null ? 'file' : 'message'} is ${size} bytes; at most about ${limit} bytes travel inline: add it to IPFS and send its CID with --cid`)
+  }
 }
 
 function toStored (message: NewMessage, seq: bigint, now: number): StoredMessage {

@@ -6,7 +6,6 @@
 import { createServer } from 'node:http'
 import { Option } from 'commander'
 import { loadOrCreateIdentity, resolveRepo } from '../../identity.ts'
-import { createRelay } from '../../relay/index.ts'
 import { checkMultiaddr, commonOptions, parseCount, parseDuration, parseHostPort, parseSize } from '../config.ts'
 import { outputFor } from '../context.ts'
 import { toJsonLine } from '../output.ts'
@@ -67,6 +66,7 @@ export function register (program: Command, ctx: CliContext): void {
       }
       const { privateKey } = await loadOrCreateIdentity(repo)
       ctx.signal.throwIfAborted()
+      const { createRelay } = await import('../../relay/index.ts')
       const handle = await createRelay({ repo, privateKey, listen, bootstrap, public: flags.public, ...policy })
       let server: Server | undefined
       let ticker: ReturnType<typeof setInterval> | undefined

@@ -5,7 +5,7 @@
 import { open } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { Option } from 'commander'
-import { parsePeerId } from '../../client/index.ts'
+import { parsePeerId } from '../../client/peer.ts'
 import { maxInlineBytes } from '../../client/payload.ts'
 import { shortPeer } from '../../client/util.ts'
 import { InputFileError, InvalidSettingError, PayloadTooLargeError } from '../../errors.ts'
