@@ -46,7 +46,7 @@ export async function runInitiator (session: Session, limits: InitiatorLimits): 
     const encoder = new SymbolEncoder(local)
     try {
       let batch = limits.initialBatch
-      while (diff == null && stats.codedSymbols < fullListAt) {
+      while (stats.codedSymbols < fullListAt) {
         const n = Math.min(batch, limits.maxBatch, fullListAt - stats.codedSymbols)
         await channel.write({ coded: encodeCodedBatch(encoder.next(n)) }, { signal })
         stats.codedSymbols += n

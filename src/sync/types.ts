@@ -37,7 +37,11 @@ export interface SyncStats {
   codedSymbols: number
   /** The reconciliation fell back to the full symbol list. */
   fullList: boolean
-  /** Size of the difference found (items on one side only), before caps and skips. */
+  /**
+   * Items on one side only. The responder counts the whole decoded difference; the initiator
+   * counts the lists the responder sent (capped at its `maxItems`, its wants without the ones it
+   * skips).
+   */
   differences: number
   itemsSent: number
   itemsReceived: number
