@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict'
+import { before, describe, it } from 'node:test'
+import { BadSignatureError, LifetimeTooLongError, RecordOverSizeLimitError } from '../../src/errors.ts'
+import {
+  DEFAULT_MAX_BYTES, DEFAULT_MAX_LIFETIME, DEFAULT_MAX_PUBLISHES_PER_PEER_PER_MINUTE, DEFAULT_MAX_RECORD_SIZE,
+  DEFAULT_MAX_RECORDS, DEFAULT_MAX_RECORDS_PER_KEY, DEFAULT_MAX_TOPICS_PER_PEER, LIFETIME_SLACK
+} from '../../src/relay/constants.ts'
+import { Policy, PolicyCounters, reasonOf } from '../../src/relay/policy.ts'
+import { makeKeys, tagged } from '../utils/store-fixtures.ts'
+import type { IptsRecord } from '../../src/record/index.ts'
+
+const T0 = 1_700_000_000_000
+const minute = 60_000
+
+let record: IptsRecord
+let longest: IptsRecord
+
+before(async () => {
+  const [alice, bob] = await makeKeys(2)
+  record = await tagged(alice, bob, 1, T0)
+  longest = await tagged(alice, bob, 2, T0, { eol: T0 + DEFAULT_MAX_LIFETIME + LIFETIME_SLACK })
+})
+
+describe('Policy: defaults', () => {
+  it('applies the named defaults, and keeps 0 when given', () => {
+    const p = new Policy()
+    assert.equal(p.maxRecordSize, DEFAULT_MAX_RECORD_SIZE)
+    assert.equal(p.maxRecordSize, 10 * 1024)
+    assert.equal(p.maxLifetime, DEFAULT_MAX_LIFETIME)
+    assert.equal(p.maxRecordsPerKey, DEFAULT_MAX_RECORDS_PER_KEY)
+    assert.equal(p.maxRecords, DEFAULT_MAX_RECORDS)
+    assert.equal(p.maxBytes, DEFAULT_MAX_BYTES)
+    assert.equal(p.maxPublishesPerPeerPerMinute, DEFAULT_MAX_PUBLISHES_PER_PEER_PER_MINUTE)
+    assert.equal(p.maxTopicsPerPeer, DEFAULT_MAX_TOPICS_PER_PEER)
+    const zero = new Policy({ maxPublishesPerPeerPerMinute: 0, maxTopicsPerPeer: 0 })
+    assert.equal(zero.allowPublish('p', T0), false)
+    assert.equal(zero.allowTopic('p', 0), false)
+  })
+})
+
+describe('Policy: records', () => {
+  it('accepts a record at the size limit and refuses one byte past it', () => {
+    assert.doesNotThrow(() => { new Policy({ maxRecordSize: record.bytes.length }).checkRecord(record, T0) })
+    const p = new Policy({ maxRecordSize: record.bytes.length - 1 })
+    assert.throws(() => { p.checkRecord(record, T0) }, { name: 'RecordOverSizeLimitError' })
+    assert.equal(p.counters.get('size'), 1)
+  })
+
+  it('accepts the longest lifetime (with clock skew) and refuses a millisecond more', () => {
+    const p = new Policy()
+    assert.doesNotThrow(() => { p.checkRecord(longest, T0) })
+    assert.throws(() => { p.checkRecord(longest, T0 - 1) }, { name: 'LifetimeTooLongError' })
+    const short = new Policy({ maxLifetime: 24 * 3600_000 - LIFETIME_SLACK })
+    assert.doesNotThrow(() => { short.checkRecord(record, T0) })
+    assert.throws(() => { short.checkRecord(record, T0 - 1) }, (err: Error) => err instanceof LifetimeTooLongError)
+    assert.deepEqual({ ...p.counters.toJSON(), ...short.counters.toJSON() }, { lifetime: 1 })
+  })
+})
+
+describe('Policy: publish rate per peer', () => {
+  it('allows a minute of publishes in a burst, refuses the next, and refills over time', () => {
+    const p = new Policy({ maxPublishesPerPeerPerMinute: 600 })
+    for (let i = 0; i < 600; i++) assert.equal(p.allowPublish('a', T0), true, `publish ${i}`)
+    assert.equal(p.allowPublish('a', T0), false)
+    assert.equal(p.counters.get('rate'), 1)
+    // another peer has its own bucket
+    assert.equal(p.allowPublish('b', T0), true)
+    // 600 a minute is one every 100 ms
+    assert.equal(p.allowPublish('a', T0 + 99), false)
+    assert.equal(p.allowPublish('a', T0 + 100), true)
+    assert.equal(p.allowPublish('a', T0 + 100), false)
+    // a clock going back does not mint tokens
+    assert.equal(p.allowPublish('a', T0), false)
+    // after a minute, the bucket is full again, and not fuller
+    let allowed = 0
+    while (p.allowPublish('a', T0 + 10 * minute)) allowed++
+    assert.equal(allowed, 600)
+    assert.throws(() => { p.checkPublish('a', T0 + 10 * minute) }, { name: 'RateLimitedError' })
+  })
+
+  it('tracks a bounded number of peers', () => {
+    const p = new Policy({ maxPublishesPerPeerPerMinute: 1, maxTrackedPeers: 2 })
+    assert.equal(p.allowPublish('a', T0), true)
+    assert.equal(p.allowPublish('a', T0), false)
+    assert.equal(p.allowPublish('b', T0), true)
+    assert.equal(p.allowPublish('c', T0), true)
+    // 'a' was the least recently seen of three: forgotten, it starts with a full bucket
+    assert.equal(p.allowPublish('a', T0), true)
+  })
+})
+
+describe('Policy: topics per peer', () => {
+  it('allows topics up to the cap and refuses the one past it', () => {
+    const p = new Policy({ maxTopicsPerPeer: 1000 })
+    assert.equal(p.allowTopic('a', 999), true)
+    assert.equal(p.allowTopic('a', 1000), false)
+    assert.throws(() => { p.checkTopic('a', 1000) }, { name: 'TooManyTopicsError' })
+    assert.equal(p.counters.get('topics'), 2)
+  })
+})
+
+describe('PolicyCounters', () => {
+  it('counts refusals by reason', () => {
+    const c = new PolicyCounters()
+    assert.equal(c.countError(new RecordOverSizeLimitError('x')), 'size')
+    assert.equal(c.countError(new BadSignatureError('x')), 'invalid:BadSignatureError')
+    assert.equal(reasonOf(new Error('x')), 'error')
+    c.countPut({ status: 'refused', reason: 'key-full' })
+    c.countPut({ status: 'refused', reason: 'store-full' })
+    c.countPut({ status: 'stored', evicted: 0 })
+    c.countPut({ status: 'stale' })
+    assert.deepEqual(c.toJSON(), { size: 1, 'invalid:BadSignatureError': 1, 'key-full': 1, 'store-full': 1 })
+  })
+})
