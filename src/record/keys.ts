@@ -88,12 +88,30 @@ export interface SignerKey {
   verify(data: Uint8Array, signature: Uint8Array): boolean
 }
 
+/**
+ * Whether `createPublicKey` takes raw Ed25519 keys (`format: 'raw-public'`, recent Node 24):
+ * about a third cheaper than parsing DER (the fallback), and paid once per new signer.
+ */
+export const RAW_PUBLIC = (() => {
+  try {
+    // the Ed25519 base point, a valid public key
+    crypto.createPublicKey({ key: Buffer.from('58'.padEnd(64, '6'), 'hex'), format: 'raw-public', asymmetricKeyType: 'ed25519' })
+    return true
+  } catch {
+    return false
+  }
+})()
+
+function ed25519KeyObject (raw: Uint8Array): crypto.KeyObject {
+  if (RAW_PUBLIC) {
+    return crypto.createPublicKey({ key: Buffer.from(raw), format: 'raw-public', asymmetricKeyType: 'ed25519' })
+  }
+
+  return crypto.createPublicKey({ key: Buffer.from(concat(ED25519_SPKI_PREFIX, raw)), format: 'der', type: 'spki' })
+}
+
 function ed25519Key (raw: Uint8Array, multihash: Uint8Array, canonical: boolean): SignerKey {
-  const keyObject = crypto.createPublicKey({
-    key: Buffer.from(concat(ED25519_SPKI_PREFIX, raw)),
-    format: 'der',
-    type: 'spki'
-  })
+  const keyObject = ed25519KeyObject(raw)
 
   return {
     multihash,
