@@ -222,16 +222,23 @@ export class Client extends TypedEventEmitter<ClientEvents> {
     }
     let record = await this.draft(receiver, message)
     let seq = record.sequence
-    for (let attempt = 0; ; attempt++) {
-      this.publishBestEffort(record)
-      const custody = await ensureCustody(this.node, relays, record, { minRelays, signal, onProgress: options.onProgress })
-      if (custody.held <= record.sequence || attempt > 0 || !(await this.stateIsBehind(receiver, custody.held))) {
-        return { to: receiver, seq, value: record.value, relays: custody.confirmed, encrypted: message.encrypt }
+    try {
+      for (let attempt = 0; ; attempt++) {
+        this.publishBestEffort(record)
+        const custody = await ensureCustody(this.node, relays, record, { minRelays, signal, onProgress: options.onProgress })
+        if (custody.held <= record.sequence || attempt > 0 || !(await this.stateIsBehind(receiver, custody.held))) {
+          return { to: receiver, seq, value: record.value, relays: custody.confirmed, encrypted: message.encrypt }
+        }
+        // a relay holds a later record of ours than our state knows: the state was lost or
+        // restored from a backup. Renumber the message past it and send again.
+        record = await this.draft(receiver, message, { renumberFrom: custody.held, seq })
+        seq = record.sequence
       }
-      // a relay holds a later record of ours than our state knows: the state was lost or
-      // restored from a backup. Renumber the message past it and send again.
-      record = await this.draft(receiver, message, { renumberFrom: custody.held, seq })
-      seq = record.sequence
+    } catch (err) {
+      // the caller is told it failed: later records must not carry it (a refused message
+      // would make every later record refused too). Its sequence stays used.
+      await this.withdraw(receiver, seq).catch(() => {})
+      throw err
     }
   }
 
@@ -594,6 +601,14 @@ export class Client extends TypedEventEmitter<ClientEvents> {
       const now = this.now()
       const draft = draftRecord(peer, { to, from: this.peerId, message, receiptLifetime: RECEIPT_LIFETIME, now })
       return createTaggedRecord(this.privateKey, { tag: to, value: draft.value, sequence: draft.sequence, eol: draft.eol, now })
+    })
+  }
+
+  /** Drops message `seq` from the outbox to `to`. */
+  private async withdraw (to: PeerId, seq: bigint): Promise<void> {
+    await this.state.update(data => {
+      const peer = peerState(data, to.toString())
+      peer.outbox = peer.outbox.filter(m => BigInt(m.seq) !== seq)
     })
   }
 
