@@ -278,6 +278,11 @@ export class RecordValidator {
     return record
   }
 
+  /** How many signer keys are cached now (for metrics). */
+  get cachedKeys (): number {
+    return this.keys.size
+  }
+
   private signerKey (pubKey: Uint8Array): SignerKey {
     try {
       return this.keys.get(pubKey)
