@@ -32,6 +32,7 @@ export class IptsProcess {
   /** stderr so far. */
   stderr = ''
   private readonly waiters = new Set<{ match(line: string): boolean, resolve(line: string): void }>()
+  private readonly stderrWaiters = new Set<() => void>()
   private partial = ''
 
   constructor (args: string[], options: SpawnOptions = {}) {
@@ -41,7 +42,10 @@ export class IptsProcess {
       stdio: ['ignore', 'pipe', 'pipe']
     })
     this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => { this.onData(chunk) })
-    this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => { this.stderr += chunk })
+    this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stderr += chunk
+      for (const check of [...this.stderrWaiters]) check()
+    })
     this.exited = new Promise(resolve => {
       this.child.once('close', (code, signal) => {
         if (this.partial !== '') this.onLine(this.partial)
@@ -103,6 +107,31 @@ export class IptsProcess {
       }
     }, timeout)
     return JSON.parse(line)
+  }
+
+  /** Resolves once everything written to stderr so far satisfies `match`; rejects on exit or after `timeout` ms. */
+  async waitForStderr (match: (stderr: string) => boolean, timeout: number): Promise<void> {
+    if (match(this.stderr)) return
+    await new Promise<void>((resolve, reject) => {
+      const check = (): void => {
+        if (!match(this.stderr)) return
+        done()
+        resolve()
+      }
+      const timer = setTimeout(() => {
+        done()
+        reject(new Error(`stderr did not match within ${timeout} ms: ${this.stderr}`))
+      }, timeout)
+      const done = (): void => {
+        clearTimeout(timer)
+        this.stderrWaiters.delete(check)
+      }
+      this.stderrWaiters.add(check)
+      this.exited.then(() => {
+        done()
+        reject(new Error(`exited before stderr matched: ${this.stderr}`))
+      }, () => {})
+    })
   }
 
   /** Sends `signal` and waits for the exit; escalates to SIGKILL after `grace` ms. */

@@ -280,6 +280,7 @@ export class Client extends TypedEventEmitter<ClientEvents> {
     const background = (async () => {
       const drained = await drainAll(relays)
       drainsDone = true
+      options.onProgress?.({ type: 'inbox:caught-up', detail: { relays: relays.length, drained } })
       if (!watch) {
         channel.close(drained === 0 ? new NoRelaysError('no relay could be drained') : undefined)
         return

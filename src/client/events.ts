@@ -16,6 +16,8 @@ export type ClientProgressEvent =
   | { type: 'custody:retry', detail: { relay: PeerId, error: Error, delay: number } }
   /** One relay's inbox was read to the end. */
   | { type: 'inbox:drained', detail: { relay: PeerId, records: number } }
+  /** Every reachable relay was drained once (with `watch`, new records come on the topic from now on). */
+  | { type: 'inbox:caught-up', detail: { relays: number, drained: number } }
   /** One relay's inbox could not be read (the others still are). */
   | { type: 'inbox:relay-failed', detail: { relay: PeerId, error: Error } }
   /** A record under our tag failed validation and was dropped. */

@@ -12,7 +12,7 @@ import { basename, join } from 'node:path'
 import { shortPeer } from '../../client/util.ts'
 import { networkOptions } from '../config.ts'
 import { outputFor, progressRenderer, withClient } from '../context.ts'
-import type { InboxMessage } from '../../client/index.ts'
+import type { ClientProgressEvent, InboxMessage } from '../../client/index.ts'
 import type { NetworkFlags } from '../config.ts'
 import type { CliContext } from '../context.ts'
 import type { Output } from '../output.ts'
@@ -32,7 +32,11 @@ export function register (program: Command, ctx: CliContext): void {
     .option('--save <dir>', 'write received files into this directory')
     .action(async (flags: InboxFlags) => {
       const out = outputFor(flags)
-      const onProgress = progressRenderer(out)
+      const render = progressRenderer(out)
+      const onProgress = (evt: ClientProgressEvent): void => {
+        if (evt.type === 'inbox:caught-up' && flags.watch === true) out.note('watching for new messages (Ctrl-C to stop)')
+        render(evt)
+      }
       let count = 0
       const senders = new Set<string>()
       await withClient(flags, ctx, async (client) => {
