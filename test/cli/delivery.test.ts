@@ -109,4 +109,14 @@ describe('delivery through relays, with real processes', { concurrency: true }, 
     assert.equal(byText.get('see this')?.cid, cid)
     assert.equal(byText.get('in the clear')?.encrypted, false)
   })
+
+  it('given only --bootstrap, sender and receiver find the relay among their bootstrap peers', async () => {
+    const judy = await peerIdOf(repo('judy'))
+    const sent = await runCli(['send', judy, 'found you', '--json', '--repo', repo('kim'), '--bootstrap', relays[1].addr])
+    assert.equal(sent.code, 0, sent.stderr)
+    assert.deepEqual(sent.json[0].relays, [relays[1].peerId])
+    const inbox = await runCli(['inbox', '--json', '--repo', repo('judy'), '--bootstrap', relays[1].addr])
+    assert.equal(inbox.code, 0, inbox.stderr)
+    assert.deepEqual(inbox.json.map(m => m.text), ['found you'])
+  })
 })

@@ -14,7 +14,7 @@ export const CLI_TIMEOUT = 60_000
 
 /** An environment without the user's ipts settings, so tests never read ~/.ipts or $IPTS_*. */
 export function cleanEnv (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, HOME: tmpdir(), ...extra }
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: tmpdir() }
   delete env.IPTS_REPO
   delete env.IPTS_RELAYS
   delete env.IPTS_BOOTSTRAP
