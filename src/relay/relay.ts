@@ -18,6 +18,9 @@ import { MAX_REQUEST_BYTES, RELAY_PROTOCOL } from './protocol.ts'
 import { Republisher } from './republisher.ts'
 import { RecordStore } from './store.ts'
 import { Rendezvous } from '../rendezvous/index.ts'
+import { sync } from '../sync/index.ts'
+import { RelaySyncSource } from './sync-source.ts'
+import type { Sync, SyncInit } from '../sync/index.ts'
 import type { RendezvousInit } from '../rendezvous/index.ts'
 import type { IngestSource } from './ingest.ts'
 import type { PolicyInit } from './policy.ts'
@@ -38,6 +41,8 @@ export interface RelayInit extends PolicyInit {
   maxInboundStreams?: number
   /** Time allowed to read a request, ms. @default 10 seconds */
   requestTimeout?: number
+  /** Relay-to-relay sync (sessions on connect and every 10 minutes by default). */
+  sync?: Omit<SyncInit, 'source'>
   /** Rendezvous schedule (used when the node runs the DHT). */
   rendezvous?: RendezvousInit
   /** The clock, injectable for tests. @default Date.now */
@@ -75,6 +80,7 @@ export class Relay extends TypedEventEmitter<RelayEvents> {
   readonly follower: Follower
   readonly republisher: Republisher
   readonly rendezvous?: Rendezvous
+  readonly sync: Sync
   private readonly init: RelayInit
   private readonly log: Logger
   private readonly now: () => number
@@ -119,6 +125,19 @@ export class Relay extends TypedEventEmitter<RelayEvents> {
       push: (topic, key) => { this.republisher.push(topic, key) },
       onAck: (ack) => { this.safeDispatch('ack:applied', { ack }) }
     })
+    const source = new RelaySyncSource({
+      store: this.store,
+      ingest: this.ingest,
+      counters: this.counters,
+      now: this.now,
+      onAck: (ack) => { this.safeDispatch('ack:applied', { ack }) }
+    })
+    this.sync = sync({ ...init.sync, source })({
+      registrar: node,
+      connectionManager: { openConnection: async (peer, options) => node.dial(peer, options) },
+      logger: node.logger,
+      peerId: node.peerId
+    })
     if (node.services.dht != null) {
       this.rendezvous = new Rendezvous(node, init.rendezvous)
     }
@@ -140,6 +159,7 @@ export class Relay extends TypedEventEmitter<RelayEvents> {
       maxInboundStreams: this.init.maxInboundStreams ?? 32
     })
     this.node.services.fetch.registerLookupFunction('/ipns/', this.lookupName)
+    await this.sync.start()
     this.purgeTimer = setInterval(() => { void this.purge() }, this.init.purgeInterval ?? minute)
     this.purgeTimer.unref()
     this.rendezvous?.start()
@@ -150,6 +170,7 @@ export class Relay extends TypedEventEmitter<RelayEvents> {
     this.running = false
     clearInterval(this.purgeTimer)
     await this.rendezvous?.stop()
+    await this.sync.stop()
     this.node.services.fetch.unregisterLookupFunction('/ipns/', this.lookupName)
     await this.node.unhandle(RELAY_PROTOCOL)
     this.republisher.stop()

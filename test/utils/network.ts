@@ -26,13 +26,15 @@ export class TestNetwork {
   readonly nodes: IptsNode[] = []
   private readonly dirs: Array<{ cleanup(): Promise<void> }> = []
 
+  /** A temp dir removed when the network stops. */
+  async dir (): Promise<{ path: string }> {
+    const dir = await tempDir('ipts-relay-')
+    this.dirs.push(dir)
+    return dir
+  }
+
   async relay (options: Partial<CreateRelayOptions> = {}): Promise<RelayHandle> {
-    let repo = options.repo
-    if (repo == null) {
-      const dir = await tempDir('ipts-relay-')
-      this.dirs.push(dir)
-      repo = dir.path
-    }
+    const repo = options.repo ?? (await this.dir()).path
     const handle = await createRelay({ dht: false, ...options, repo })
     this.relays.push(handle)
     return handle
@@ -79,10 +81,10 @@ export async function waitFor<T = unknown> (target: EventTarget, type: string, a
 }
 
 /** Polls `check` on the event loop (not a sleep-as-sync: it stops as soon as `check` is true). */
-export async function until (check: () => boolean | Promise<boolean>, ms = 20_000, every = 25): Promise<void> {
+export async function until (check: () => boolean | Promise<boolean>, ms = 20_000, what = 'condition', every = 25): Promise<void> {
   const deadline = Date.now() + ms
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
+    if (Date.now() > deadline) throw new Error(`${what} not met in ${ms} ms`)
     await new Promise(resolve => setTimeout(resolve, every))
   }
 }
@@ -94,7 +96,7 @@ export async function subscribed (node: IptsNode, topic: string, peer: PeerId, m
 
 /** One relay-protocol exchange from a test node: returns every response (several for INBOX). */
 export async function relayRequest (node: IptsNode, relay: IptsNode | Multiaddr, request: Partial<RelayRequest> & { type: RelayRequest.Type }): Promise<RelayResponse[]> {
-  const target = 'peerId' in relay ? relay.peerId : relay
+  const target = 'peerId' in relay ? addrOf(relay) : relay
   const signal = AbortSignal.timeout(60_000)
   const stream = await node.dialProtocol(target, RELAY_PROTOCOL, { signal })
   try {
