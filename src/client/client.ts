@@ -309,8 +309,10 @@ export class Client extends TypedEventEmitter<ClientEvents> {
           }
         }
         if (ack && watch && drainsDone && channel.size === 0 && pending.size > 0) {
-          await this.applyAck([...pending.values()], [...reached.values()], { signal, onProgress: options.onProgress, strict: false })
-          pending.clear()
+          // kept for the next catch-up if no relay applied it
+          if (await this.applyAck([...pending.values()], [...reached.values()], { signal, onProgress: options.onProgress, strict: false })) {
+            pending.clear()
+          }
         }
       }
       if (ack && pending.size > 0 && !signal.aborted) {
@@ -379,18 +381,13 @@ export class Client extends TypedEventEmitter<ClientEvents> {
     }
     this.addEventListener('receipt', onReceipt)
     const reader = this.newReader(await this.state.read())
-    const stopWatching = this.watchTopic(reader.routingKey, async (bytes) => {
-      const received = this.readRecord(reader, bytes, options)
-      if (received != null) await this.takeReceipts(received, options)
-    })
+    const onBytes = this.receiptTaker(reader, options)
+    const stopWatching = this.watchTopic(reader.routingKey, onBytes)
     const poll = (async () => {
       let delay = second
       while (!signal.aborted) {
         const relays = await this.reachRelays({ signal }).catch(() => [])
-        await Promise.all(relays.map(async relay => this.drainRelay(relay, reader.routingKey, async (bytes) => {
-          const received = this.readRecord(reader, bytes, options)
-          if (received != null) await this.takeReceipts(received, options)
-        }, { signal })))
+        await Promise.all(relays.map(async relay => this.drainRelay(relay, reader.routingKey, onBytes, { signal })))
         await sleep(delay, signal)
         delay = Math.min(delay * 2, 8 * second)
       }
@@ -481,6 +478,14 @@ export class Client extends TypedEventEmitter<ClientEvents> {
     this.safeDispatch('receipt', info)
   }
 
+  /** A record handler that keeps the receipts records carry and leaves their messages for `inbox`. */
+  private receiptTaker (reader: InboxReader, options: ProgressOptions): (bytes: Uint8Array) => Promise<void> {
+    return async (bytes) => {
+      const received = this.readRecord(reader, bytes, options)
+      if (received != null) await this.takeReceipts(received, options)
+    }
+  }
+
   /** Streams one relay's inbox into `onBytes`. Resolves false (after reporting) if it failed. */
   private async drainRelay (relay: PeerId, key: Uint8Array, onBytes: (bytes: Uint8Array) => Promise<void>,
     options: AbortOptions & ProgressOptions): Promise<boolean> {
@@ -505,10 +510,8 @@ export class Client extends TypedEventEmitter<ClientEvents> {
   /** Drains relays once, keeping only receipts. */
   private async collectReceipts (relays: PeerId[], options: AbortOptions & ProgressOptions): Promise<void> {
     const reader = this.newReader(await this.state.read())
-    const results = await Promise.all(relays.map(async relay => this.drainRelay(relay, reader.routingKey, async (bytes) => {
-      const received = this.readRecord(reader, bytes, options)
-      if (received != null) await this.takeReceipts(received, options)
-    }, options)))
+    const onBytes = this.receiptTaker(reader, options)
+    const results = await Promise.all(relays.map(async relay => this.drainRelay(relay, reader.routingKey, onBytes, options)))
     if (!results.some(ok => ok)) throw new NoRelaysError('no relay could be drained')
   }
 
@@ -534,9 +537,10 @@ export class Client extends TypedEventEmitter<ClientEvents> {
 
   /**
    * Signs and sends acknowledgements to every relay, records what we acknowledged, then sends a
-   * receipt to each sender. `strict`: throw if any relay did not apply it.
+   * receipt to each sender. `strict`: throw if any relay did not apply it; otherwise resolve
+   * false when none did.
    */
-  private async applyAck (entries: PendingAck[], relays: PeerId[], options: AbortOptions & ProgressOptions & { strict: boolean }): Promise<void> {
+  private async applyAck (entries: PendingAck[], relays: PeerId[], options: AbortOptions & ProgressOptions & { strict: boolean }): Promise<boolean> {
     const failures: string[] = []
     let applied = 0
     for (let i = 0; i < entries.length; i += MAX_ACK_ENTRIES) {
@@ -557,7 +561,7 @@ export class Client extends TypedEventEmitter<ClientEvents> {
       }))
     }
     if (applied === 0) {
-      if (!options.strict) return
+      if (!options.strict) return false
       throw new RelayProtocolError(`no relay applied the acknowledgement (${failures.join(', ')})`)
     }
     const at = this.now()
@@ -573,6 +577,7 @@ export class Client extends TypedEventEmitter<ClientEvents> {
     if (options.strict && failures.length > 0) {
       throw new RelayProtocolError(`acknowledgement not applied by every relay (${failures.join(', ')})`)
     }
+    return true
   }
 
   /** A record to `to` carrying our receipt (and our unacknowledged messages to it), custody 1. */
