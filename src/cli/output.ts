@@ -40,7 +40,8 @@ export class Output {
   /** A one-line status, rewritten in place on a terminal; dropped elsewhere. */
   progress (text: string): void {
     if (!this.tty) return
-    const columns = (this.stderr as { columns?: number }).columns ?? 100
+    // terminals that report no width (or a silly one) get a sane default
+    const columns = Math.max(40, (this.stderr as { columns?: number }).columns ?? 100)
     this.stderr.write(`\r\x1b[2K${text.length >= columns ? `${text.slice(0, columns - 2)}…` : text}`)
     this.progressShown = true
   }

@@ -51,7 +51,8 @@ export function register (program: Command, ctx: CliContext): void {
           ctx.signal.throwIfAborted()
           const args = ['relay', '--json', '--repo', join(dir, `relay${i + 1}`), '--listen', '/ip4/127.0.0.1/tcp/0']
           if (bootstrap != null) args.push('--bootstrap', bootstrap)
-          const relay = new IptsProcess(args, { env })
+          // through bin/ipts, the way a volunteer starts one
+          const relay = new IptsProcess(args, { env, launcher: true })
           relays[i] = relay
           const ready = await relay.waitForJson(o => o.event === 'ready', STEP_TIMEOUT)
           const addr = (ready.addrs as string[]).find(a => a.startsWith('/ip4/127.0.0.1/')) ?? ready.addrs[0]
