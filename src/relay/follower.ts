@@ -27,7 +27,7 @@ export interface FollowerComponents {
   now(): number
   /** Publish records to a topic, paced (the republisher owns the budget). */
   push(topic: string, routingKey: Uint8Array): void
-  /** Called after an ack was applied, so the relay can forward it. */
+  /** Called after an ack arriving on the acks topic was applied (gossip forwards it). */
   onAck?(ackBytes: Uint8Array): void
 }
 
@@ -191,6 +191,7 @@ export class Follower {
       const { deleted, tombstoned } = await this.c.store.applyAck(ack, this.c.now())
       if (deleted + tombstoned === 0) return TopicValidatorResult.Ignore
       this.c.counters.acksApplied++
+      this.c.onAck?.(ack.bytes)
       return TopicValidatorResult.Accept
     } catch (err: any) {
       if (err instanceof IptsError) {

@@ -253,7 +253,6 @@ export class Relay extends TypedEventEmitter<RelayEvents> {
         log: this.log,
         now: this.now,
         remotePeer: connection.remotePeer,
-        onStored: () => {},
         onAck: (ack) => { this.forwardAck(ack) }
       }
       // a long inbox drain may take longer than reading a request: give it its own bound

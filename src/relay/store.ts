@@ -26,8 +26,8 @@
  * loses nothing the OS accepted, while a power loss may drop the last writes (never half of one).
  *
  * ## Memory
- * Rebuilt by `open()` from one scan of the `r` range (the header spares parsing records) and
- * of the `t` and `a` keys:
+ * Rebuilt by `open()` from one scan of the expiry index alone (small keys, 12-byte values: every
+ * record's routing key, size and symbol, every tombstone and ack), never reading a record:
  * - sync symbols: a `SymbolSet`, 8 bytes a slot at load 0.35-0.7, so 11-23 bytes per record and
  *   per ack;
  * - per routing key: a `KeyTable` slot (count, bytes, recency; 30 bytes a slot at load
@@ -55,11 +55,11 @@ import { KeyTable } from './store/key-table.ts'
 import {
   ACK, EXPIRY, LAYOUT_KEY, LAYOUT_VERSION, RECORD, RECORD_HEADER, SYMBOL, TOMBSTONE,
   ackSymbol, bytesEqual, decodeAckValue, decodeRecordHeader, decodeTombstone, encodeAckValue,
-  encodeRecordValue, encodeTombstone, expiryBound, expiryKey, keyPrefix, locationKey,
+  decodeExpiryValue, encodeRecordValue, encodeTombstone, expiryBound, expiryKey, expiryValue, keyPrefix, locationKey,
   parseExpiryKey, parseLocationKey, parseSymbolKey, recordSymbol, symbolKey, upperBound
 } from './store/layout.ts'
 import type { RecordHeader } from './store/layout.ts'
-import { entries, getMany, getOne, readRange, table, write } from './store/level.ts'
+import { batches, entries, getMany, getOne, readRange, table, write } from './store/level.ts'
 import type { Db, Op } from './store/level.ts'
 import { SymbolSet, join, split } from './store/symbol-set.ts'
 import type { Ack, IptsRecord } from '../record/index.ts'
@@ -525,34 +525,31 @@ export class RecordStore extends TypedEventEmitter<RecordStoreEvents> {
       this.table.clear()
       this.symbolSet.clear()
       this.records = this.bytes = this.tombstones = this.acks = 0
-      let current: Uint8Array | undefined
-      let count = 0
-      let size = 0
-      const flush = (): void => {
-        if (current != null) this.table.update(current, count, size, false)
-      }
-      await scan(db, RECORD, true, (key, value) => {
-        const header = decodeRecordHeader(value)
-        const bytes = value.length - RECORD_HEADER
-        const { routingKey } = parseLocationKey(key)
-        if (current == null || !bytesEqual(current, routingKey)) {
-          flush()
-          current = routingKey.slice()
-          count = 0
-          size = 0
+      // the expiry index has an entry for every record (with its symbol and size), tombstone
+      // and ack: scanning it rebuilds everything without reading one record
+      await scan(db, EXPIRY, true, (key, value) => {
+        const { target } = parseExpiryKey(key)
+        switch (target[0]) {
+          case RECORD: {
+            const { hi, lo, size } = decodeExpiryValue(value)
+            this.table.update(parseLocationKey(target).routingKey, 1, size, false)
+            this.symbolSet.addParts(hi, lo)
+            this.records++
+            this.bytes += size
+            break
+          }
+          case TOMBSTONE:
+            this.tombstones++
+            break
+          case ACK: {
+            const { hi, lo } = parseSymbolKey(target)
+            this.symbolSet.addParts(hi, lo)
+            this.acks++
+            break
+          }
+          default:
+            throw new StoreCorruptError(`expiry entry for an unknown table 0x${target[0].toString(16)}`)
         }
-        count++
-        size += bytes
-        this.records++
-        this.bytes += bytes
-        this.symbolSet.addParts(header.hi, header.lo)
-      })
-      flush()
-      await scan(db, TOMBSTONE, false, () => { this.tombstones++ })
-      await scan(db, ACK, false, (key) => {
-        const { hi, lo } = parseSymbolKey(key)
-        this.symbolSet.addParts(hi, lo)
-        this.acks++
       })
     } catch (err) {
       await ds.close()
@@ -912,12 +909,10 @@ export class RecordStore extends TypedEventEmitter<RecordStoreEvents> {
       ops.push({ type: 'del', key }, { type: 'del', key: target })
       switch (target[0]) {
         case RECORD: {
-          const view = new DataView(value.buffer, value.byteOffset, value.byteLength)
-          const hi = view.getUint32(0)
-          const lo = view.getUint32(4)
+          const { hi, lo, size } = decodeExpiryValue(value)
           const { routingKey, signer } = parseLocationKey(target)
           ops.push({ type: 'del', key: symbolKey(SYMBOL, hi, lo) })
-          records.push({ routingKey, signer, hi, lo, size: view.getUint32(8) })
+          records.push({ routingKey, signer, hi, lo, size })
           break
         }
         case TOMBSTONE:
@@ -953,14 +948,6 @@ function recordDeletion (key: Uint8Array, header: RecordHeader): Op[] {
   ]
 }
 
-function expiryValue (hi: number, lo: number, size: number): Uint8Array {
-  const out = new Uint8Array(12)
-  const view = new DataView(out.buffer)
-  view.setUint32(0, hi)
-  view.setUint32(4, lo)
-  view.setUint32(8, size)
-  return out
-}
 
 /** Iterator range of the keys after `prefix | after` (or all under `prefix`). */
 function rangeAfter (prefix: Uint8Array, after?: Uint8Array): { gt?: Uint8Array, gte?: Uint8Array, lt?: Uint8Array } {
@@ -974,7 +961,9 @@ function rangeAfter (prefix: Uint8Array, after?: Uint8Array): { gt?: Uint8Array,
 
 /** Visits every entry of one table in chunks. */
 async function scan (db: Db, prefix: number, values: boolean, visit: (key: Uint8Array, value: Uint8Array) => void): Promise<void> {
-  for await (const [key, value] of entries(db, table(prefix), 1024, values)) visit(key, value)
+  for await (const batch of batches(db, table(prefix), 1024, values)) {
+    for (const [key, value] of batch) visit(key, value)
+  }
 }
 
 /**

@@ -20,8 +20,6 @@ export interface HandlerContext {
   counters: Counters
   log: Logger
   now(): number
-  /** A record was stored through this protocol: join its topic, publish it. */
-  onStored(routingKey: Uint8Array, bytes: Uint8Array): void
   /** An ack was applied: forward it to other relays. */
   onAck(ackBytes: Uint8Array): void
   remotePeer: PeerId

@@ -16,9 +16,6 @@ export const handlePut: Handler = async (request, context, reply, options) => {
     await reply({ status: RelayResponse.Status.REFUSED, error: result.error?.name ?? result.reason, records: [], done: true }, options)
     return
   }
-  if (result.status === 'stored') {
-    context.onStored(result.record.routingKey, result.record.bytes)
-  }
   const held = await context.store.query(result.record.routingKey, result.record.signer)
   if (held == null) {
     // tombstoned: the receiver already acknowledged this sequence, which is custody's end

@@ -178,6 +178,31 @@ export function expiryBound (time: number): Uint8Array {
   return out
 }
 
+/** Value of a record's expiry entry: its symbol and size, all `open()` needs to index it. */
+export function expiryValue (hi: number, lo: number, size: number): Uint8Array {
+  const out = new Uint8Array(12)
+  writeU32(out, 0, hi)
+  writeU32(out, 4, lo)
+  writeU32(out, 8, size)
+  return out
+}
+
+export function decodeExpiryValue (value: Uint8Array): { hi: number, lo: number, size: number } {
+  if (value.length !== 12) throw new StoreCorruptError('bad expiry value')
+  return { hi: readU32(value, 0), lo: readU32(value, 4), size: readU32(value, 8) }
+}
+
+function writeU32 (out: Uint8Array, at: number, v: number): void {
+  out[at] = v >>> 24
+  out[at + 1] = (v >>> 16) & 0xff
+  out[at + 2] = (v >>> 8) & 0xff
+  out[at + 3] = v & 0xff
+}
+
+function readU32 (b: Uint8Array, at: number): number {
+  return ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0
+}
+
 export function parseExpiryKey (key: Uint8Array): { time: number, target: Uint8Array } {
   if (key.length < 10) throw new StoreCorruptError('bad expiry key')
   const view = new DataView(key.buffer, key.byteOffset, key.byteLength)
