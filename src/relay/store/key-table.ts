@@ -279,8 +279,9 @@ export class KeyTable {
     if (this.arenaUsed + key.length > this.arena.length) {
       if (this.arenaDead > this.arenaUsed / 2) this.compact()
       if (this.arenaUsed + key.length > this.arena.length) {
-        let size = this.arena.length * 2
-        while (size < this.arenaUsed + key.length) size *= 2
+        // grow by half: the arena is most of a key's memory, so doubling would waste up to half
+        let size = Math.ceil(this.arena.length * 1.5)
+        while (size < this.arenaUsed + key.length) size = Math.ceil(size * 1.5)
         const next = new Uint8Array(size)
         next.set(this.arena.subarray(0, this.arenaUsed))
         this.arena = next
