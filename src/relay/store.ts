@@ -48,7 +48,7 @@
 import { TypedEventEmitter } from '@libp2p/interface'
 import { LevelDatastore } from 'datastore-level'
 import { StoreClosedError, StoreCorruptError } from '../errors.ts'
-import { compareRecords, isBetter, tagRoutingKey } from '../record/index.ts'
+import { isBetter, tagRoutingKey } from '../record/index.ts'
 import {
   DEFAULT_MAX_BYTES, DEFAULT_MAX_RECORDS, DEFAULT_MAX_RECORDS_PER_KEY, DEFAULT_MAX_TOMBSTONE_LIFETIME,
   MAX_PAGE_LIMIT, STORE_READ_CHUNK
@@ -56,111 +56,28 @@ import {
 import { KeyTable } from './store/key-table.ts'
 import {
   ACK, EXPIRY, LAYOUT_KEY, LAYOUT_VERSION, RECORD, RECORD_HEADER, SYMBOL, TOMBSTONE,
-  ackSymbol, bytesEqual, decodeAckValue, decodeRecordHeader, decodeTombstone, encodeAckValue,
-  decodeExpiryValue, encodeRecordValue, encodeTombstone, expiryBound, expiryKey, expiryValue, keyPrefix, locationKey,
-  parseExpiryKey, parseLocationKey, parseSymbolKey, recordSymbol, symbolKey, upperBound
+  ackSymbol, decodeAckValue, decodeRecordHeader, decodeTombstone, expiryBound, expiryKey, keyPrefix, locationKey,
+  parseLocationKey, recordSymbol, symbolKey, upperBound
 } from './store/layout.ts'
 import type { RecordHeader } from './store/layout.ts'
 import { batches, entries, getMany, getOne, readRange, table, write } from './store/level.ts'
 import type { Db, Op } from './store/level.ts'
-import { SymbolSet, join, split } from './store/symbol-set.ts'
+import { SymbolSet, split } from './store/symbol-set.ts'
+import { ackEntries, planAck } from './store/acks.ts'
+import { decidePut, newGroup, standIn } from './store/decide.ts'
+import { planPurge } from './store/purge.ts'
+import { rebuildIndex, verifyStore } from './store/scans.ts'
+import type { Decision, Effect, Group } from './store/decide.ts'
+import type {
+  DeletedEvent, Held, IterateOptions, Page, PutResult, RecordStoreEvents, StoreInit, StoreStats, StoredEntry, SymbolItem
+} from './store/types.ts'
 import type { Ack, IptsRecord } from '../record/index.ts'
 
-export interface StoreInit {
-  /** directory of the LevelDB database (created when missing) */
-  path: string
-  /** records one routing key may hold. @default 1000 */
-  maxRecordsPerKey?: number
-  /** records the store may hold; beyond it whole least-recently-used keys are evicted. @default 1_000_000 */
-  maxRecords?: number
-  /** sum of record sizes the store may hold, in bytes; beyond it keys are evicted. @default 1 GiB */
-  maxBytes?: number
-  /** longest time a tombstone is kept, in ms. @default 30 days */
-  maxTombstoneLifetime?: number
-  /** fsync every write (survives power loss, much slower). @default false */
-  sync?: boolean
-}
+export type {
+  DeletedEvent, EvictedEvent, Held, IterateOptions, Page, PutResult, RecordStoreEvents, StoreInit, StoreStats,
+  StoredEntry, StoredEvent, SymbolItem
+} from './store/types.ts'
 
-export type PutResult =
-  | { status: 'stored', evicted: number }
-  | { status: 'stale' | 'duplicate' | 'tombstoned' }
-  | { status: 'refused', reason: 'key-full' | 'store-full' }
-
-export interface StoredEntry {
-  routingKey: Uint8Array
-  signer: Uint8Array
-  /** the record bytes */
-  bytes: Uint8Array
-  sequence: bigint
-  /** ms since the epoch */
-  eol: number
-}
-
-export interface Held {
-  sequence: bigint
-  eol: number
-}
-
-export interface Page {
-  /** record bytes, ordered by signer */
-  records: Uint8Array[]
-  /** pass as `after` for the next page (opaque; the last signer examined) */
-  cursor?: Uint8Array
-  /** true when the key holds nothing after this page */
-  done: boolean
-}
-
-export type SymbolItem =
-  | { kind: 'record', routingKey: Uint8Array, bytes: Uint8Array }
-  | { kind: 'ack', bytes: Uint8Array }
-
-export interface StoreStats {
-  records: number
-  /** sum of record sizes, in bytes */
-  bytes: number
-  keys: number
-  tombstones: number
-  acks: number
-  /** sync symbols: one per record and per ack */
-  symbols: number
-  /** bytes held by the in-memory index (key table and symbol set) */
-  indexBytes: number
-}
-
-export interface StoredEvent extends StoredEntry {
-  /** true when it replaced an older record of the same signer */
-  replaced: boolean
-}
-
-export interface DeletedEvent {
-  routingKey: Uint8Array
-  signer: Uint8Array
-  reason: 'expired' | 'acked'
-}
-
-export interface EvictedEvent {
-  routingKey: Uint8Array
-  /** records evicted with the key */
-  records: number
-  bytes: number
-}
-
-export interface RecordStoreEvents {
-  stored: CustomEvent<StoredEvent>
-  deleted: CustomEvent<DeletedEvent>
-  evicted: CustomEvent<EvictedEvent>
-}
-
-export interface IterateOptions {
-  /** skip records expired at this time (ms) */
-  now?: number
-  /** only this routing key */
-  routingKey?: Uint8Array
-  /** records read per LevelDB step. @default 256 */
-  chunk?: number
-}
-
-const EMPTY = new Uint8Array(0)
 /** Most puts written in one batch. */
 const PUT_GROUP = 256
 
@@ -170,45 +87,6 @@ interface PutJob {
   resolve(result: PutResult): void
   reject(err: unknown): void
 }
-
-/** Memory changes of one stored record, applied after its batch is written. */
-interface Effect {
-  addRecords: number
-  addBytes: number
-  old?: { hi: number, lo: number }
-  hi: number
-  lo: number
-  event: StoredEvent
-}
-
-type Decision =
-  | { kind: 'result', result: PutResult }
-  | { kind: 'write', ops: Op[], effect: Effect }
-  | { kind: 'key-full' }
-  | { kind: 'no-room' }
-
-/** Puts decided but not yet written: their ops, and what later puts of the group must see. */
-interface Group {
-  ops: Op[]
-  effects: Effect[]
-  settle: Array<() => void>
-  fail: Array<(err: unknown) => void>
-  /** location (hex) -> record value written by the group */
-  written: Map<string, Uint8Array>
-  /** routing key (hex) -> records and bytes the group adds */
-  keys: Map<string, { records: number, bytes: number }>
-  records: number
-  bytes: number
-}
-
-function newGroup (): Group {
-  return { ops: [], effects: [], settle: [], fail: [], written: new Map(), keys: new Map(), records: 0, bytes: 0 }
-}
-
-function idOf (bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1')
-}
-const IPTS = new TextEncoder().encode('/ipts/')
 
 export class RecordStore extends TypedEventEmitter<RecordStoreEvents> {
   readonly maxRecordsPerKey: number
@@ -441,58 +319,14 @@ export class RecordStore extends TypedEventEmitter<RecordStoreEvents> {
    * Returns the problems found (none: consistent). Reads everything; for tests and repair tools.
    */
   async verify (): Promise<string[]> {
-    const db = this.db()
-    const problems: string[] = []
-    let records = 0
-    let bytes = 0
-    const perKey = new Map<string, number>()
-    for await (const [key, value] of entries(db, table(RECORD))) {
-      records++
-      const header = decodeRecordHeader(value)
-      const size = value.length - RECORD_HEADER
-      bytes += size
-      const { routingKey } = parseLocationKey(key)
-      const hex = Buffer.from(routingKey).toString('hex')
-      perKey.set(hex, (perKey.get(hex) ?? 0) + 1)
-      const sym = recordSymbol(routingKey, value.subarray(RECORD_HEADER))
-      if (sym.hi !== header.hi || sym.lo !== header.lo) problems.push(`record ${hex}: symbol does not match its bytes`)
-      const [e, s] = await getMany(db, [expiryKey(header.eol, key), symbolKey(SYMBOL, header.hi, header.lo)])
-      if (e == null) problems.push(`record ${hex}: no expiry entry`)
-      if (s == null || !bytesEqual(s, key)) problems.push(`record ${hex}: no symbol entry`)
-      if (!this.symbolSet.hasParts(header.hi, header.lo)) problems.push(`record ${hex}: symbol not in memory`)
-    }
-    for await (const [key, target] of entries(db, table(SYMBOL))) {
-      const value = await getOne(db, target)
-      const { hi, lo } = parseSymbolKey(key)
-      if (value == null) problems.push(`symbol ${join(hi, lo)}: dangling`)
-    }
-    let tombstones = 0
-    let acks = 0
-    for await (const [key] of entries(db, table(EXPIRY), 1024, false)) {
-      const { target } = parseExpiryKey(key)
-      const value = await getOne(db, target)
-      if (value == null) problems.push(`expiry entry for a missing ${String.fromCharCode(target[0])} entry`)
-    }
-    for await (const [key] of entries(db, table(TOMBSTONE), 1024, false)) {
-      decodeTombstone(await getOne(db, key) ?? new Uint8Array(0))
-      tombstones++
-    }
-    for await (const [key] of entries(db, table(ACK), 1024, false)) {
-      const { hi, lo } = parseSymbolKey(key)
-      if (!this.symbolSet.hasParts(hi, lo)) problems.push(`ack ${join(hi, lo)}: symbol not in memory`)
-      acks++
-    }
-    if (records !== this.records) problems.push(`records: ${records} on disk, ${this.records} in memory`)
-    if (bytes !== this.bytes) problems.push(`bytes: ${bytes} on disk, ${this.bytes} in memory`)
-    if (tombstones !== this.tombstones) problems.push(`tombstones: ${tombstones} on disk, ${this.tombstones} in memory`)
-    if (acks !== this.acks) problems.push(`acks: ${acks} on disk, ${this.acks} in memory`)
-    if (perKey.size !== this.table.size) problems.push(`keys: ${perKey.size} on disk, ${this.table.size} in memory`)
-    for (const [hex, count] of perKey) {
-      const held = this.table.get(Buffer.from(hex, 'hex'))?.count
-      if (held !== count) problems.push(`key ${hex}: ${count} records on disk, ${held} in memory`)
-    }
-    if (records + acks !== this.symbolSet.size) problems.push(`symbols: ${records + acks} on disk, ${this.symbolSet.size} in memory`)
-    return problems
+    return verifyStore(this.db(), {
+      table: this.table,
+      symbols: this.symbolSet,
+      records: this.records,
+      bytes: this.bytes,
+      tombstones: this.tombstones,
+      acks: this.acks
+    })
   }
 
   // --- internals ------------------------------------------------------------------------------
@@ -526,33 +360,11 @@ export class RecordStore extends TypedEventEmitter<RecordStoreEvents> {
       }
       this.table.clear()
       this.symbolSet.clear()
-      this.records = this.bytes = this.tombstones = this.acks = 0
-      // the expiry index has an entry for every record (with its symbol and size), tombstone
-      // and ack: scanning it rebuilds everything without reading one record
-      await scan(db, EXPIRY, true, (key, value) => {
-        const { target } = parseExpiryKey(key)
-        switch (target[0]) {
-          case RECORD: {
-            const { hi, lo, size } = decodeExpiryValue(value)
-            this.table.update(parseLocationKey(target).routingKey, 1, size, false)
-            this.symbolSet.addParts(hi, lo)
-            this.records++
-            this.bytes += size
-            break
-          }
-          case TOMBSTONE:
-            this.tombstones++
-            break
-          case ACK: {
-            const { hi, lo } = parseSymbolKey(target)
-            this.symbolSet.addParts(hi, lo)
-            this.acks++
-            break
-          }
-          default:
-            throw new StoreCorruptError(`expiry entry for an unknown table 0x${target[0].toString(16)}`)
-        }
-      })
+      const counts = await rebuildIndex(db, this.table, this.symbolSet)
+      this.records = counts.records
+      this.bytes = counts.bytes
+      this.tombstones = counts.tombstones
+      this.acks = counts.acks
     } catch (err) {
       await ds.close()
       throw err
@@ -670,82 +482,17 @@ export class RecordStore extends TypedEventEmitter<RecordStoreEvents> {
     }
   }
 
-  /**
-   * What a put does, given what disk holds for its slot (`value`, `tomb`) and what the group
-   * before it will write: a final result, the writes to make, or the room it needs first.
-   */
   private decide (record: IptsRecord, now: number, value: Uint8Array | undefined, tomb: Uint8Array | undefined, group: Group, sym: { hi: number, lo: number }): Decision {
-    if (record.eol < now) return { kind: 'result', result: { status: 'stale' } }
-    const { routingKey, signer } = record
-    const loc = locationKey(RECORD, routingKey, signer)
-    const locId = idOf(loc)
-    if (tomb != null) {
-      const t = decodeTombstone(tomb)
-      if (t.until >= now && record.sequence <= t.sequence) return { kind: 'result', result: { status: 'tombstoned' } }
-    }
-    const current = group.written.get(locId) ?? value
-    let held: (RecordHeader & { size: number }) | undefined
-    if (current != null) {
-      const header = decodeRecordHeader(current)
-      const heldBytes = current.subarray(RECORD_HEADER)
-      held = { ...header, size: heldBytes.length }
-      // an expired record no longer counts: anything live replaces it
-      if (header.eol >= now) {
-        const order = compareRecords(record, standIn({ routingKey, signer, bytes: heldBytes, ...header }))
-        // same sequence and EOL: the same record, maybe re-encoded; keep the one held
-        if (order === 0 || bytesEqual(heldBytes, record.bytes)) {
-          this.table.touch(routingKey)
-          return { kind: 'result', result: { status: 'duplicate' } }
-        }
-        if (order < 0) return { kind: 'result', result: { status: 'stale' } }
-      }
-    }
-    const size = record.bytes.length
-    const addRecords = held == null ? 1 : 0
-    const addBytes = size - (held?.size ?? 0)
-    const keyId = idOf(routingKey)
-    const summary = this.table.get(routingKey)
-    const pending = group.keys.get(keyId)
-    const keyRecords = (summary?.count ?? 0) + (pending?.records ?? 0)
-    const keyBytes = (summary?.bytes ?? 0) + (pending?.bytes ?? 0)
-    if (held == null && keyRecords >= this.maxRecordsPerKey) return { kind: 'key-full' }
-    // the record's own key is never evicted: refuse what even evicting all others cannot fit
-    if (keyRecords + addRecords > this.maxRecords || keyBytes + addBytes > this.maxBytes) {
-      return { kind: 'result', result: { status: 'refused', reason: 'store-full' } }
-    }
-    if (this.records + group.records + addRecords > this.maxRecords || this.bytes + group.bytes + addBytes > this.maxBytes) {
-      return { kind: 'no-room' }
-    }
-    const header: RecordHeader = { eol: record.eol, sequence: record.sequence, hi: sym.hi, lo: sym.lo }
-    const stored = encodeRecordValue(header, record.bytes)
-    const ops: Op[] = []
-    if (held != null) {
-      ops.push(
-        { type: 'del', key: expiryKey(held.eol, loc) },
-        { type: 'del', key: symbolKey(SYMBOL, held.hi, held.lo) }
-      )
-    }
-    ops.push(
-      { type: 'put', key: loc, value: stored },
-      { type: 'put', key: expiryKey(record.eol, loc), value: expiryValue(sym.hi, sym.lo, size) },
-      { type: 'put', key: symbolKey(SYMBOL, sym.hi, sym.lo), value: loc }
-    )
-    group.written.set(locId, stored)
-    group.keys.set(keyId, { records: (pending?.records ?? 0) + addRecords, bytes: (pending?.bytes ?? 0) + addBytes })
-    group.records += addRecords
-    group.bytes += addBytes
-    return {
-      kind: 'write',
-      ops,
-      effect: {
-        addRecords,
-        addBytes,
-        old: held,
-        hi: sym.hi,
-        lo: sym.lo,
-        event: { routingKey, signer, bytes: record.bytes, sequence: record.sequence, eol: record.eol, replaced: held != null }
-      }
-    }
+    const d = decidePut(record, now, value, tomb, group, sym, {
+      table: this.table,
+      records: this.records,
+      bytes: this.bytes,
+      maxRecordsPerKey: this.maxRecordsPerKey,
+      maxRecords: this.maxRecords,
+      maxBytes: this.maxBytes
+    })
+    if (d.kind === 'result' && d.result.status === 'duplicate') this.table.touch(record.routingKey)
+    return d
   }
 
   /** Memory side of a stored record, once its batch is written. */
@@ -836,65 +583,18 @@ export class RecordStore extends TypedEventEmitter<RecordStoreEvents> {
   private async applyAckLocked (ack: Ack, routingKey: Uint8Array, now: number): Promise<{ deleted: number, tombstoned: number }> {
     const db = this.db()
     const sym = ackSymbol(ack.bytes)
-    const ackKey = symbolKey(ACK, sym.hi, sym.lo)
-    if (await getOne(db, ackKey) != null) return { deleted: 0, tombstoned: 0 }
-    // one entry per signer: the highest sequence (and latest EOL) wins
-    const bySigner = new Map<string, { signer: Uint8Array, sequence: bigint, eol: number }>()
-    for (const entry of ack.entries) {
-      const id = Buffer.from(entry.signer).toString('hex')
-      const seen = bySigner.get(id)
-      if (seen == null || entry.sequence > seen.sequence || (entry.sequence === seen.sequence && entry.eol > seen.eol)) {
-        bySigner.set(id, { signer: entry.signer, sequence: entry.sequence, eol: entry.eol })
-      }
-    }
-    const entries = [...bySigner.values()]
-    const locs = entries.map(e => locationKey(RECORD, routingKey, e.signer))
-    const tombKeys = entries.map(e => locationKey(TOMBSTONE, routingKey, e.signer))
-    const values = await getMany(db, [...locs, ...tombKeys])
-    const doomed: Array<[Uint8Array, Uint8Array]> = []
-    const ops: Op[] = []
-    let tombstoned = 0
-    let added = 0
-    let ackUntil = 0
-    const limit = now + this.maxTombstoneLifetime
-    entries.forEach((entry, i) => {
-      const value = values[i]
-      const tomb = values[entries.length + i]
-      let covered = entry.eol
-      if (value != null) {
-        const header = decodeRecordHeader(value)
-        if (header.sequence <= entry.sequence) {
-          doomed.push([locs[i], value])
-          covered = Math.max(covered, header.eol)
-        }
-      }
-      const until = Math.min(covered, limit)
-      if (until < now) return // what it covers has expired: nothing left to refuse
-      const old = tomb != null ? decodeTombstone(tomb) : undefined
-      if (old != null && old.until >= now && old.sequence >= entry.sequence) return
-      if (old != null) ops.push({ type: 'del', key: expiryKey(old.until, tombKeys[i]) })
-      else added++
-      ops.push(
-        { type: 'put', key: tombKeys[i], value: encodeTombstone({ sequence: entry.sequence, until, ackHi: sym.hi, ackLo: sym.lo }) },
-        { type: 'put', key: expiryKey(until, tombKeys[i]), value: EMPTY }
-      )
-      tombstoned++
-      ackUntil = Math.max(ackUntil, until)
-    })
-    if (tombstoned > 0) {
-      ops.push(
-        { type: 'put', key: ackKey, value: encodeAckValue(ackUntil, ack.bytes) },
-        { type: 'put', key: expiryKey(ackUntil, ackKey), value: EMPTY }
-      )
-    }
-    if (doomed.length === 0 && ops.length === 0) return { deleted: 0, tombstoned: 0 }
-    await this.deleteRecords(doomed, 'acked', ops)
-    this.tombstones += added
-    if (tombstoned > 0) {
+    if (await getOne(db, symbolKey(ACK, sym.hi, sym.lo)) != null) return { deleted: 0, tombstoned: 0 }
+    const entries = ackEntries(ack, routingKey)
+    const values = await getMany(db, [...entries.map(e => e.record), ...entries.map(e => e.tombstone)])
+    const plan = planAck(ack, sym, entries, values.slice(0, entries.length), values.slice(entries.length), now, this.maxTombstoneLifetime)
+    if (plan.doomed.length === 0 && plan.ops.length === 0) return { deleted: 0, tombstoned: 0 }
+    await this.deleteRecords(plan.doomed, 'acked', plan.ops)
+    this.tombstones += plan.added
+    if (plan.keepAck) {
       this.symbolSet.addParts(sym.hi, sym.lo)
       this.acks++
     }
-    return { deleted: doomed.length, tombstoned }
+    return { deleted: plan.doomed.length, tombstoned: plan.tombstoned }
   }
 
   /** Purges one chunk of the expiry index; false when nothing expired is left. */
@@ -902,41 +602,17 @@ export class RecordStore extends TypedEventEmitter<RecordStoreEvents> {
     const db = this.db()
     const expired = await readRange(db, { gte: new Uint8Array([EXPIRY]), lt: expiryBound(now), limit: STORE_READ_CHUNK })
     if (expired.length === 0) return false
-    const ops: Op[] = []
-    const records: Array<{ routingKey: Uint8Array, signer: Uint8Array, hi: number, lo: number, size: number }> = []
-    const acks: Array<{ hi: number, lo: number }> = []
-    let tombstones = 0
-    for (const [key, value] of expired) {
-      const { target } = parseExpiryKey(key)
-      ops.push({ type: 'del', key }, { type: 'del', key: target })
-      switch (target[0]) {
-        case RECORD: {
-          const { hi, lo, size } = decodeExpiryValue(value)
-          const { routingKey, signer } = parseLocationKey(target)
-          ops.push({ type: 'del', key: symbolKey(SYMBOL, hi, lo) })
-          records.push({ routingKey, signer, hi, lo, size })
-          break
-        }
-        case TOMBSTONE:
-          tombstones++
-          break
-        case ACK:
-          acks.push(parseSymbolKey(target))
-          break
-        default:
-          throw new StoreCorruptError(`expiry entry for an unknown table 0x${target[0].toString(16)}`)
-      }
-    }
-    await this.write(ops)
-    for (const r of records) {
+    const plan = planPurge(expired)
+    await this.write(plan.ops)
+    for (const r of plan.records) {
       this.forget(r.routingKey, r.hi, r.lo, r.size, total.emptiedKeys)
       this.safeDispatchEvent('deleted', { detail: { routingKey: r.routingKey.slice(), signer: r.signer.slice(), reason: 'expired' } })
     }
-    for (const a of acks) this.symbolSet.deleteParts(a.hi, a.lo)
-    this.acks -= acks.length
-    this.tombstones -= tombstones
-    total.records += records.length
-    total.tombstones += tombstones
+    for (const a of plan.acks) this.symbolSet.deleteParts(a.hi, a.lo)
+    this.acks -= plan.acks.length
+    this.tombstones -= plan.tombstones
+    total.records += plan.records.length
+    total.tombstones += plan.tombstones
     return expired.length === STORE_READ_CHUNK
   }
 }
@@ -950,7 +626,6 @@ function recordDeletion (key: Uint8Array, header: RecordHeader): Op[] {
   ]
 }
 
-
 /** Iterator range of the keys after `prefix | after` (or all under `prefix`). */
 function rangeAfter (prefix: Uint8Array, after?: Uint8Array): { gt?: Uint8Array, gte?: Uint8Array, lt?: Uint8Array } {
   const lt = upperBound(prefix)
@@ -961,27 +636,3 @@ function rangeAfter (prefix: Uint8Array, after?: Uint8Array): { gt?: Uint8Array,
   return { gt, lt }
 }
 
-/** Visits every entry of one table in chunks. */
-async function scan (db: Db, prefix: number, values: boolean, visit: (key: Uint8Array, value: Uint8Array) => void): Promise<void> {
-  for await (const batch of batches(db, table(prefix), 1024, values)) {
-    for (const [key, value] of batch) visit(key, value)
-  }
-}
-
-/**
- * A held record as `isBetter` sees it: the fields selection reads (sequence, EOL, bytes), from
- * the stored header rather than a decode of the record.
- */
-function standIn (entry: StoredEntry): IptsRecord {
-  const tagged = entry.routingKey.length >= IPTS.length && bytesEqual(entry.routingKey.subarray(0, IPTS.length), IPTS)
-  return {
-    kind: tagged ? 'tagged' : 'plain',
-    routingKey: entry.routingKey,
-    signer: entry.signer,
-    value: '',
-    sequence: entry.sequence,
-    eol: entry.eol,
-    ttl: 0n,
-    bytes: entry.bytes
-  }
-}

@@ -15,6 +15,9 @@ export const EXPIRY = 0x65 // 'e'
 export const SYMBOL = 0x73 // 's'
 export const META = 0x6d // 'm'
 
+/** Value of index entries that need none. */
+export const EMPTY_VALUE = new Uint8Array(0)
+
 /** Format byte leading every value this version writes. */
 export const FORMAT = 1
 

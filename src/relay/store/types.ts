@@ -1,0 +1,96 @@
+/** The record store's public types (re-exported by `../store.ts`). */
+import type { IptsRecord } from '../../record/index.ts'
+
+export interface StoreInit {
+  /** directory of the LevelDB database (created when missing) */
+  path: string
+  /** records one routing key may hold. @default 1000 */
+  maxRecordsPerKey?: number
+  /** records the store may hold; beyond it whole least-recently-used keys are evicted. @default 1_000_000 */
+  maxRecords?: number
+  /** sum of record sizes the store may hold, in bytes; beyond it keys are evicted. @default 1 GiB */
+  maxBytes?: number
+  /** longest time a tombstone is kept, in ms. @default 30 days */
+  maxTombstoneLifetime?: number
+  /** fsync every write (survives power loss, much slower). @default false */
+  sync?: boolean
+}
+
+export type PutResult =
+  | { status: 'stored', evicted: number }
+  | { status: 'stale' | 'duplicate' | 'tombstoned' }
+  | { status: 'refused', reason: 'key-full' | 'store-full' }
+
+export interface StoredEntry {
+  routingKey: Uint8Array
+  signer: Uint8Array
+  /** the record bytes */
+  bytes: Uint8Array
+  sequence: bigint
+  /** ms since the epoch */
+  eol: number
+}
+
+export interface Held {
+  sequence: bigint
+  eol: number
+}
+
+export interface Page {
+  /** record bytes, ordered by signer */
+  records: Uint8Array[]
+  /** pass as `after` for the next page (opaque; the last signer examined) */
+  cursor?: Uint8Array
+  /** true when the key holds nothing after this page */
+  done: boolean
+}
+
+export type SymbolItem =
+  | { kind: 'record', routingKey: Uint8Array, bytes: Uint8Array }
+  | { kind: 'ack', bytes: Uint8Array }
+
+export interface StoreStats {
+  records: number
+  /** sum of record sizes, in bytes */
+  bytes: number
+  keys: number
+  tombstones: number
+  acks: number
+  /** sync symbols: one per record and per ack */
+  symbols: number
+  /** bytes held by the in-memory index (key table and symbol set) */
+  indexBytes: number
+}
+
+export interface StoredEvent extends StoredEntry {
+  /** true when it replaced an older record of the same signer */
+  replaced: boolean
+}
+
+export interface DeletedEvent {
+  routingKey: Uint8Array
+  signer: Uint8Array
+  reason: 'expired' | 'acked'
+}
+
+export interface EvictedEvent {
+  routingKey: Uint8Array
+  /** records evicted with the key */
+  records: number
+  bytes: number
+}
+
+export interface RecordStoreEvents {
+  stored: CustomEvent<StoredEvent>
+  deleted: CustomEvent<DeletedEvent>
+  evicted: CustomEvent<EvictedEvent>
+}
+
+export interface IterateOptions {
+  /** skip records expired at this time (ms) */
+  now?: number
+  /** only this routing key */
+  routingKey?: Uint8Array
+  /** records read per LevelDB step. @default 256 */
+  chunk?: number
+}
