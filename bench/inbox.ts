@@ -14,11 +14,15 @@ import { createNode } from '../src/node.ts'
 import { RelayRequest, RelayResponse } from '../src/pb/relay.ts'
 import { MAX_RESPONSE_BYTES, RELAY_PROTOCOL } from '../src/relay/protocol.ts'
 import { privateKeyFromProtobuf } from '@libp2p/crypto/keys'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createClient } from '../src/client/index.ts'
 
 interface Ready { addr: string, bobKey: Uint8Array, records: Uint8Array[] }
 
-async function startRelay (count: number): Promise<{ worker: Worker, ready: Ready }> {
-  const worker = new Worker(fileURLToPath(new URL('./inbox-worker.js', import.meta.url)), { workerData: { count } })
+async function startRelay (count: number, sealed = false): Promise<{ worker: Worker, ready: Ready }> {
+  const worker = new Worker(fileURLToPath(new URL('./inbox-worker.js', import.meta.url)), { workerData: { count, sealed } })
   const ready = await new Promise<Ready>((resolve, reject) => {
     worker.on('message', (m) => { if (m.addr != null) resolve(m) })
     worker.once('error', reject)
@@ -61,6 +65,26 @@ async function drain (ready: Ready): Promise<{ ms: number, records: number, peak
   }
 }
 
+/** The whole client: `createClient().inbox()` from cold, verifying and decrypting every message. */
+async function clientInbox (ready: Ready): Promise<{ ms: number, messages: number }> {
+  const repo = await mkdtemp(join(tmpdir(), 'ipts-bench-client-'))
+  try {
+    const start = performance.now()
+    const client = await createClient({ privateKey: privateKeyFromProtobuf(ready.bobKey), repo, relays: [ready.addr] })
+    let messages = 0
+    try {
+      for await (const message of client.inbox()) {
+        if (message.text != null) messages++
+      }
+    } finally {
+      await client.stop()
+    }
+    return { ms: performance.now() - start, messages }
+  } finally {
+    await rm(repo, { recursive: true, force: true })
+  }
+}
+
 /** The floor: one dial to the relay, plus verifying the same records locally. */
 async function floor (ready: Ready): Promise<{ dialMs: number, verifyMs: number }> {
   const privateKey = privateKeyFromProtobuf(ready.bobKey)
@@ -95,6 +119,30 @@ export async function run (): Promise<Record<string, unknown>> {
         coldReceiverMedianMs: round(median),
         ratioToFloor: round(median / floorMs),
         target: '<= 2'
+      }
+    } finally {
+      await worker.terminate()
+    }
+  }
+  {
+    // the same 1,000 records as `ipts send` makes them (sealed), read by the client library
+    const { worker, ready } = await startRelay(1000, true)
+    try {
+      const f = await floor(ready)
+      const runs: number[] = []
+      let messages = 0
+      for (let i = 0; i < 3; i++) {
+        const result = await clientInbox(ready)
+        runs.push(result.ms)
+        messages = result.messages
+      }
+      runs.sort((a, b) => a - b)
+      const floorMs = f.dialMs + f.verifyMs
+      out.clientInbox1000Sealed = {
+        messagesDecrypted: messages,
+        floorMs: round(floorMs),
+        clientMedianMs: round(runs[1]),
+        ratioToFloor: round(runs[1] / floorMs)
       }
     } finally {
       await worker.terminate()
