@@ -226,9 +226,9 @@ export class Relay extends TypedEventEmitter<RelayEvents> {
 
   private onStored (record: IptsRecord, source: IngestSource): void {
     this.follower.joinKey(record.routingKey)
-    if (source !== 'gossip') {
-      // gossip already carries it; custody and sync arrivals are published once for
-      // subscribers online right now (the receiver, other relays)
+    if (source === 'custody') {
+      // gossip already carries it, and sync is catch-up between relays; a custody arrival is
+      // published once for subscribers online right now (the receiver, other relays)
       this.node.services.pubsub.publish(topicForKey(record.routingKey), record.bytes).catch((err: Error) => {
         this.log.trace('could not publish - %e', err)
       })

@@ -117,29 +117,49 @@ export async function sendItems (session: Session, symbols: bigint[], refused = 
  * items it refused.
  */
 export async function receiveItems (session: Session, expected: Set<bigint>): Promise<number> {
-  const { channel, source, stats, peer } = session
-  while (true) {
-    const { kind, message } = await channel.expect(['item', 'end'], { signal: session.signal })
-    if (kind === 'end') {
-      return message.end?.refused ?? 0
+  const { channel, stats, peer } = session
+  // items are validated and stored with up to ACCEPT_CONCURRENCY in flight: validation is CPU,
+  // storing is I/O, and the store commits concurrent puts in one batch
+  const inFlight = new Set<Promise<void>>()
+  const accept = (data: Uint8Array, symbol: bigint): void => {
+    const done: Promise<void> = acceptItem(session, data, peer).then((result) => {
+      stats[result]++
+      if (result !== 'stored') {
+        session.skip.add(symbol)
+      }
+    }).finally(() => { inFlight.delete(done) })
+    inFlight.add(done)
+  }
+  try {
+    while (true) {
+      const { kind, message } = await channel.expect(['item', 'end'], { signal: session.signal })
+      if (kind === 'end') {
+        await Promise.all(inFlight)
+        return message.end?.refused ?? 0
+      }
+      const data = message.item!.data
+      if (data.byteLength > MAX_SYNC_ITEM_SIZE) {
+        throw new SyncLimitError(`item of ${data.byteLength} bytes exceeds ${MAX_SYNC_ITEM_SIZE}`)
+      }
+      const symbol = symbolOf(data)
+      if (!expected.delete(symbol)) {
+        throw new InvalidSyncMessageError('item was not requested')
+      }
+      stats.itemsReceived++
+      stats.itemBytesReceived += data.byteLength
+      accept(data, symbol)
+      if (inFlight.size >= ACCEPT_CONCURRENCY) {
+        await Promise.race(inFlight)
+      }
     }
-    const data = message.item!.data
-    if (data.byteLength > MAX_SYNC_ITEM_SIZE) {
-      throw new SyncLimitError(`item of ${data.byteLength} bytes exceeds ${MAX_SYNC_ITEM_SIZE}`)
-    }
-    const symbol = symbolOf(data)
-    if (!expected.delete(symbol)) {
-      throw new InvalidSyncMessageError('item was not requested')
-    }
-    stats.itemsReceived++
-    stats.itemBytesReceived += data.byteLength
-    const result = await acceptItem(session, data, peer)
-    stats[result]++
-    if (result !== 'stored') {
-      session.skip.add(symbol)
-    }
+  } finally {
+    // never leave accepts running past the session
+    await Promise.allSettled(inFlight)
   }
 }
+
+/** Items of one session validated and stored at once. */
+const ACCEPT_CONCURRENCY = 64
 
 async function acceptItem (session: Session, data: Uint8Array, peer: PeerId): Promise<'stored' | 'ignored' | 'refused'> {
   try {
