@@ -21,7 +21,7 @@ const NO_BYTES = new Uint8Array(0)
  * Opens a stream, writes `request` and hands every response to `onResponse` until it returns
  * false (or the stream ends). Closes the stream when done.
  */
-async function exchange (node: IptsNode, relay: RelayTarget, request: RelayRequest, options: AbortOptions,
+export async function exchange (node: IptsNode, relay: RelayTarget, request: RelayRequest, options: AbortOptions,
   onResponse: (response: RelayResponse) => boolean | Promise<boolean>): Promise<void> {
   const stream = await node.dialProtocol(relay, RELAY_PROTOCOL, options)
   try {

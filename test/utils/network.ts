@@ -6,11 +6,10 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { pbStream } from '@libp2p/utils'
 import { createNode } from '../../src/node.ts'
 import { createRelay } from '../../src/relay/index.ts'
 import { RelayRequest, RelayResponse } from '../../src/pb/relay.ts'
-import { MAX_RESPONSE_BYTES, RELAY_PROTOCOL } from '../../src/relay/protocol.ts'
+import { exchange } from '../../src/client/relay-rpc.ts'
 import type { CreateRelayOptions, RelayHandle } from '../../src/relay/index.ts'
 import type { IptsNode, NodeOptions } from '../../src/node.ts'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -97,21 +96,10 @@ export async function subscribed (node: IptsNode, topic: string, peer: PeerId, m
 /** One relay-protocol exchange from a test node: returns every response (several for INBOX). */
 export async function relayRequest (node: IptsNode, relay: IptsNode | Multiaddr, request: Partial<RelayRequest> & { type: RelayRequest.Type }): Promise<RelayResponse[]> {
   const target = 'peerId' in relay ? addrOf(relay) : relay
-  const signal = AbortSignal.timeout(60_000)
-  const stream = await node.dialProtocol(target, RELAY_PROTOCOL, { signal })
-  try {
-    const pb = pbStream(stream, { maxDataLength: MAX_RESPONSE_BYTES })
-    await pb.write({ key: new Uint8Array(), signer: new Uint8Array(), ...request }, RelayRequest, { signal })
-    const responses: RelayResponse[] = []
-    while (true) {
-      const response = await pb.read(RelayResponse, { signal })
-      responses.push(response)
-      if (request.type !== RelayRequest.Type.INBOX || response.done || response.status !== RelayResponse.Status.OK) break
-    }
-    await stream.close({ signal })
-    return responses
-  } catch (err: any) {
-    stream.abort(err)
-    throw err
-  }
+  const responses: RelayResponse[] = []
+  await exchange(node, target, { key: new Uint8Array(), signer: new Uint8Array(), ...request }, { signal: AbortSignal.timeout(60_000) }, (response) => {
+    responses.push(response)
+    return request.type === RelayRequest.Type.INBOX && !response.done && response.status === RelayResponse.Status.OK
+  })
+  return responses
 }
