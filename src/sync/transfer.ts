@@ -128,6 +128,9 @@ export async function receiveItems (session: Session, expected: Set<bigint>): Pr
         session.skip.add(symbol)
       }
     }).finally(() => { inFlight.delete(done) })
+    // observed by Promise.race/all below; without this, one that rejects (the session aborted)
+    // while the loop waits on the channel is an unhandled rejection, which ends the process
+    done.catch(() => {})
     inFlight.add(done)
   }
   try {
