@@ -41,6 +41,8 @@ export interface SimConfig {
   drainRelays: number
   /** dht-put: an online receiver looks up its keys on arrival and then every this many rounds. */
   dhtPollEvery: number
+  /** dht-put: share of users whose DHT node forgets what it stored when it goes offline (browser or mobile nodes, reinstalls). */
+  dhtEphemeral: number
   /** Wall-clock length of a round, ms (work that takes longer stretches the round). */
   roundMs: number
   /** Seed of the workload (contacts, schedules, keys). */
@@ -56,20 +58,21 @@ export interface SimConfig {
 }
 
 export const DEFAULTS: SimConfig = {
-  relays: 8,
-  users: 60,
-  rounds: 10,
+  relays: 6,
+  users: 36,
+  rounds: 8,
   cooldown: 4,
-  churn: [0.1, 0.3, 0.5],
-  rejoin: 0.35,
+  churn: [0.1, 0.3, 0.6],
+  rejoin: 0.2,
   relayChurn: undefined,
   relayDown: 2,
-  contacts: 4,
+  contacts: 3,
   sendRate: 0.3,
   messageBytes: 64,
   custody: 2,
-  drainRelays: 2,
-  dhtPollEvery: 2,
+  drainRelays: 3,
+  dhtPollEvery: 3,
+  dhtEphemeral: 0,
   roundMs: 1500,
   seed: 1,
   out: 'sim/results',
@@ -81,11 +84,12 @@ export const DEFAULTS: SimConfig = {
 /** `--quick`: finishes in well under a minute (used by the test too). */
 export const QUICK: Partial<SimConfig> = {
   relays: 4,
-  users: 16,
+  users: 12,
   rounds: 5,
   cooldown: 3,
-  churn: [0.2, 0.5],
-  roundMs: 800,
+  churn: [0.2, 0.6],
+  sendRate: 0.5,
+  roundMs: 700,
   runTimeout: 2 * 60 * second
 }
 
@@ -102,7 +106,9 @@ export const USAGE = `usage: npm run sim -- [options]
   --contacts N       contacts per user                                      [${DEFAULTS.contacts}]
   --send-rate P      per-round chance an online user sends a message        [${DEFAULTS.sendRate}]
   --message-bytes N  text bytes per message                                 [${DEFAULTS.messageBytes}]
+  --drain-relays N   ipts receivers drain this many relays each round       [${DEFAULTS.drainRelays}]
   --dht-poll N       dht-put receivers look up their keys every N rounds    [${DEFAULTS.dhtPollEvery}]
+  --dht-ephemeral P  dht-put: share of users whose node forgets its DHT store when offline [${DEFAULTS.dhtEphemeral}]
   --round-ms MS      wall-clock length of a round                           [${DEFAULTS.roundMs}]
   --systems LIST     comma-separated: ${SYSTEMS.join(',')}
   --parallel N       runs at once (worker threads)                          [${DEFAULTS.parallel}]
@@ -148,7 +154,9 @@ export function parseConfig (argv: string[]): { config: SimConfig, help: boolean
       contacts: { type: 'string' },
       'send-rate': { type: 'string' },
       'message-bytes': { type: 'string' },
+      'drain-relays': { type: 'string' },
       'dht-poll': { type: 'string' },
+      'dht-ephemeral': { type: 'string' },
       'round-ms': { type: 'string' },
       systems: { type: 'string' },
       parallel: { type: 'string' },
@@ -177,7 +185,9 @@ export function parseConfig (argv: string[]): { config: SimConfig, help: boolean
     contacts: int(values.contacts, 'contacts', 1, 100) ?? base.contacts,
     sendRate: prob(values['send-rate'], 'send-rate') ?? base.sendRate,
     messageBytes: int(values['message-bytes'], 'message-bytes', 0, 4096) ?? base.messageBytes,
+    drainRelays: int(values['drain-relays'], 'drain-relays', 1, 200) ?? base.drainRelays,
     dhtPollEvery: int(values['dht-poll'], 'dht-poll', 1, 1000) ?? base.dhtPollEvery,
+    dhtEphemeral: prob(values['dht-ephemeral'], 'dht-ephemeral') ?? base.dhtEphemeral,
     roundMs: int(values['round-ms'], 'round-ms', 100, 60_000) ?? base.roundMs,
     systems: (systems as SystemName[] | undefined) ?? base.systems,
     parallel: int(values.parallel, 'parallel', 1, 16) ?? base.parallel,

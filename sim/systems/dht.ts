@@ -7,7 +7,8 @@
  * Who stores: every node is a DHT server, users included, as desktop IPFS nodes were: the
  * records land on the k closest peers, most of them users that churn. The `relays` count is
  * used for always-on infrastructure DHT servers that crash and restart on the relays' schedule.
- * Every node's datastore survives its restarts (a disk). Nothing republishes a record once its
+ * Every node's datastore survives its restarts (a disk), except for the `dhtEphemeral` share of
+ * users, whose nodes come back empty (browser or mobile nodes, reinstalls). Nothing republishes a record once its
  * sender is offline, and nothing can delete it before it expires: a receiver cannot say "done".
  *
  * Keys name the (receiver, sender) pair rather than the receiver alone: with one key per
@@ -120,6 +121,8 @@ export class DhtSystem implements SimSystem {
   private readonly users: Array<DhtNode | undefined>
   private readonly arrivedAt: number[]
   private readonly stores: MemoryDatastore[]
+  /** Users whose node forgets its DHT store (and peer store) when it goes offline. */
+  private readonly ephemeral: Set<number>
   private readonly directory: Directory
   private readonly outboxes: Outboxes
   private readonly validator = new RecordValidator()
@@ -134,6 +137,8 @@ export class DhtSystem implements SimSystem {
     this.directory = new Directory(ctx.userKeys)
     this.outboxes = new Outboxes(ctx.config.seed, ctx.config.messageBytes)
     this.rng = createRng(ctx.config.seed, `dht:${ctx.schedule.churn}`)
+    const pick = createRng(ctx.config.seed, 'dht:ephemeral')
+    this.ephemeral = new Set(Array.from({ length: ctx.config.users }, (_, u) => u).filter(() => pick.chance(ctx.config.dhtEphemeral)))
   }
 
   async start (): Promise<void> {
@@ -189,6 +194,10 @@ export class DhtSystem implements SimSystem {
     if (node == null) return
     this.users[u] = undefined
     await node.stop()
+    if (this.ephemeral.has(u)) {
+      this.ctx.tracker.count('dht-stores-forgotten')
+      this.stores[this.infra.length + u] = new MemoryDatastore()
+    }
   }
 
   async send (s: Send): Promise<void> {

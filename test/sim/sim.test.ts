@@ -1,0 +1,91 @@
+/**
+ * The simulator end to end: `node dist/sim/run.js --quick` runs ipts and both baselines at two
+ * churn levels on 4 relays and 12 users, and writes its result files. ipts must deliver every
+ * message a relay took custody of whose receiver came back afterwards.
+ */
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { after, before, describe, it } from 'node:test'
+import { SYSTEMS } from '../../sim/config.ts'
+import type { SimResult } from '../../sim/simulate.ts'
+
+const RUN = fileURLToPath(new URL('../../sim/run.js', import.meta.url))
+const BOUND = 150_000
+
+async function runSim (args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> {
+  const child = spawn(process.execPath, [RUN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
+  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+  const timer = setTimeout(() => { child.kill('SIGKILL') }, BOUND)
+  const code = await new Promise<number | null>(resolve => child.on('close', resolve))
+  clearTimeout(timer)
+  return { code, stdout, stderr }
+}
+
+describe('sim --quick: ipts, IPNS over pubsub and DHT put on the same workload', () => {
+  let out: string
+  let run: { code: number | null, stdout: string, stderr: string }
+  let result: SimResult
+
+  before(async () => {
+    out = await mkdtemp(join(tmpdir(), 'ipts-sim-test-'))
+    run = await runSim(['--quick', '--out', out])
+    const json = (await readdir(out)).find(f => f.endsWith('.json'))
+    assert.ok(json != null, `no result file; stderr:\n${run.stderr}`)
+    result = JSON.parse(await readFile(join(out, json), 'utf8'))
+  })
+  after(async () => { await rm(out, { recursive: true, force: true }) })
+
+  it('exits 0, prints the table and one progress line per round', () => {
+    assert.equal(run.code, 0, run.stderr)
+    assert.match(run.stdout, /\| churn \| system \|/)
+    const rounds = result.config.rounds + result.config.cooldown
+    for (const system of SYSTEMS) {
+      for (const churn of result.config.churn) {
+        const lines = run.stderr.split('\n').filter(l => l.startsWith(`[${system} churn=${churn}] round `))
+        assert.equal(lines.length, rounds, `${system} at ${churn}`)
+      }
+    }
+  })
+
+  it('has a run of every system at every churn level, on the same workload', () => {
+    assert.deepEqual(result.failed, [])
+    assert.equal(result.runs.length, SYSTEMS.length * result.config.churn.length)
+    for (const churn of result.config.churn) {
+      const runs = result.runs.filter(r => r.churn === churn)
+      assert.deepEqual(runs.map(r => r.system).sort(), [...SYSTEMS].sort())
+      const sent = new Set(runs.map(r => r.summary.sent))
+      const reachable = new Set(runs.map(r => r.summary.reachable))
+      assert.equal(sent.size, 1, 'every system sent the same messages')
+      assert.equal(reachable.size, 1, 'every system had the same receivers online')
+    }
+  })
+
+  it('ipts delivers every custodied message whose receiver came back after it was sent', () => {
+    let backLater = 0
+    for (const r of result.runs.filter(r => r.system === 'ipts')) {
+      const s = r.summary
+      assert.equal(s.custodied, s.sent, `churn ${r.churn}: every send was custodied by at least one relay`)
+      assert.equal(s.deliveredOfCustodiedBackLater, s.custodiedBackLater, `churn ${r.churn}: ${JSON.stringify(s.ops)}`)
+      assert.deepEqual(s.unhandledRejections, {})
+      assert.equal(s.deletions, true)
+      backLater += s.custodiedBackLater ?? 0
+    }
+    assert.ok(backLater > 0, 'the workload has messages whose receiver came back later')
+  })
+
+  it('the baselines cannot delete, and the chart shows all three systems', async () => {
+    for (const r of result.runs.filter(r => r.system !== 'ipts')) assert.equal(r.summary.deletions, false)
+    const svg = (await readdir(out)).find(f => f.endsWith('.svg'))
+    assert.ok(svg != null)
+    const text = await readFile(join(out, svg), 'utf8')
+    assert.match(text, /^<svg /)
+    for (const system of SYSTEMS) assert.ok(text.includes(`>${system}</text>`), system)
+  })
+})
