@@ -39,6 +39,8 @@ export interface SimConfig {
   custody: number
   /** ipts: relays a receiver drains each round it is online. */
   drainRelays: number
+  /** ipts: relays find one another through the DHT rendezvous (else each is configured with a few others). */
+  rendezvous: boolean
   /** dht-put: an online receiver looks up its keys on arrival and then every this many rounds. */
   dhtPollEvery: number
   /** dht-put: share of users whose DHT node forgets what it stored when it goes offline (browser or mobile nodes, reinstalls). */
@@ -71,6 +73,7 @@ export const DEFAULTS: SimConfig = {
   messageBytes: 64,
   custody: 2,
   drainRelays: 3,
+  rendezvous: false,
   dhtPollEvery: 3,
   dhtEphemeral: 0,
   roundMs: 1500,
@@ -107,11 +110,13 @@ export const USAGE = `usage: npm run sim -- [options]
   --send-rate P      per-round chance an online user sends a message        [${DEFAULTS.sendRate}]
   --message-bytes N  text bytes per message                                 [${DEFAULTS.messageBytes}]
   --drain-relays N   ipts receivers drain this many relays each round       [${DEFAULTS.drainRelays}]
+  --rendezvous       ipts relays find one another through the DHT rendezvous (costly in one process)
   --dht-poll N       dht-put receivers look up their keys every N rounds    [${DEFAULTS.dhtPollEvery}]
   --dht-ephemeral P  dht-put: share of users whose node forgets its DHT store when offline [${DEFAULTS.dhtEphemeral}]
   --round-ms MS      wall-clock length of a round                           [${DEFAULTS.roundMs}]
   --systems LIST     comma-separated: ${SYSTEMS.join(',')}
   --parallel N       runs at once (worker threads)                          [${DEFAULTS.parallel}]
+  --run-timeout S    bound on one run (one system at one churn level), seconds [${DEFAULTS.runTimeout / 1000}]
   --seed N           workload seed                                          [${DEFAULTS.seed}]
   --out DIR          result directory                                       [${DEFAULTS.out}]
   --quick            small preset (< 60 s): ${Object.entries(QUICK).map(([k, v]) => `${k}=${String(v)}`).join(' ')}
@@ -161,7 +166,9 @@ export function parseConfig (argv: string[]): { config: SimConfig, help: boolean
       systems: { type: 'string' },
       parallel: { type: 'string' },
       seed: { type: 'string' },
+      'run-timeout': { type: 'string' },
       out: { type: 'string' },
+      rendezvous: { type: 'boolean' },
       quick: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' }
     }
@@ -186,12 +193,14 @@ export function parseConfig (argv: string[]): { config: SimConfig, help: boolean
     sendRate: prob(values['send-rate'], 'send-rate') ?? base.sendRate,
     messageBytes: int(values['message-bytes'], 'message-bytes', 0, 4096) ?? base.messageBytes,
     drainRelays: int(values['drain-relays'], 'drain-relays', 1, 200) ?? base.drainRelays,
+    rendezvous: values.rendezvous ?? base.rendezvous,
     dhtPollEvery: int(values['dht-poll'], 'dht-poll', 1, 1000) ?? base.dhtPollEvery,
     dhtEphemeral: prob(values['dht-ephemeral'], 'dht-ephemeral') ?? base.dhtEphemeral,
     roundMs: int(values['round-ms'], 'round-ms', 100, 60_000) ?? base.roundMs,
     systems: (systems as SystemName[] | undefined) ?? base.systems,
     parallel: int(values.parallel, 'parallel', 1, 16) ?? base.parallel,
     seed: int(values.seed, 'seed', 0, 0xffff_ffff) ?? base.seed,
+    runTimeout: (int(values['run-timeout'], 'run-timeout', 10, 24 * 3600) ?? base.runTimeout / 1000) * 1000,
     out: values.out ?? base.out
   }
   if (config.contacts >= config.users) config.contacts = config.users - 1

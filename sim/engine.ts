@@ -117,6 +117,8 @@ export async function runSystem (name: SystemName, config: SimConfig, schedule: 
       const sentSoFar = schedule.sends.filter(s => s.round <= round).length
       progress(`${label} round ${round + 1}/${schedule.rounds} online ${row.online}/${config.users} relays ${row.relaysUp}/${config.relays} sent ${sends.length} delivered ${row.delivered}/${sentSoFar} (${sentSoFar === 0 ? '-' : (100 * row.delivered / sentSoFar).toFixed(1) + '%'}) ${row.ms} ms (churn ${transitionMs}, send ${sendMs}, poll ${pollMs})`)
     }
+    // one more round's worth of time for acknowledgements and deletions in flight
+    await sleep(config.roundMs)
     const storage = await system.storage()
     return {
       system: name,

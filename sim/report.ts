@@ -19,7 +19,7 @@ function row (r: RunResult): string {
   const custody = s.custodied == null ? '-' : `${s.custodiedFull}/${s.sent}`
   const held = `${s.storage.recordsHeld} (${s.storage.staleRecords ?? '-'} delivered)`
   const unhandled = Object.values(s.unhandledRejections ?? {}).reduce((a, b) => a + b, 0)
-  return `| ${r.churn} | ${r.system} | ${s.sent} | ${s.delivered} (${pct(s.delivered, s.sent)}) | ${s.reachable} | **${pct(s.deliveredOfReachable, s.reachable)}** | ${custody} | ${num(s.latencyRounds.median)} / ${num(s.latencyRounds.p95)} | ${kib(s.wireBytesPerDelivered)} | ${s.deletions ? 'yes' : 'no'} | ${held} | ${(s.wallMs / 1000).toFixed(0)}${unhandled > 0 ? ` (${unhandled} unhandled rejections)` : ''} |`
+  return `| ${r.churn} | ${r.system} | ${s.sent} | ${s.delivered} (${pct(s.delivered, s.sent)}) | ${s.reachable} | **${pct(s.deliveredOfReachable, s.reachable)}** | ${pct(s.deliveredOfReceiverBackLater, s.receiverBackLater)} | ${custody} | ${num(s.latencyRounds.median)} / ${num(s.latencyRounds.p95)} | ${kib(s.wireBytesPerDelivered)} | ${s.deletions ? 'yes' : 'no'} | ${held} | ${(s.wallMs / 1000).toFixed(0)}${unhandled > 0 ? ` (${unhandled} unhandled rejections)` : ''} |`
 }
 
 export function markdownTable (result: SimResult): string {
@@ -27,8 +27,8 @@ export function markdownTable (result: SimResult): string {
   const lines = [
     `${c.relays} relays, ${c.users} users, ${c.rounds} + ${c.cooldown} rounds of ${c.roundMs} ms, ${c.contacts} contacts each, send rate ${c.sendRate}, rejoin ${c.rejoin}, relay crash ${c.relayChurn ?? 'churn/3'} per round, seed ${c.seed}; ${result.machine.cpus} CPUs, Node ${result.machine.node}, ${(result.wallMs / 1000).toFixed(0)} s in all.`,
     '',
-    '| churn | system | sent | delivered | reachable | delivered of reachable | custody (2 relays) | latency, rounds (median / p95) | wire KiB / delivered | deletions | records held at end | wall s |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| churn | system | sent | delivered | reachable | delivered of reachable | of receivers back after the send round | custody (2 relays) | latency, rounds (median / p95) | wire KiB / delivered | deletions | records held at end | wall s |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...result.runs.map(row)
   ]
   for (const f of result.failed) lines.push(`| ${f.churn} | ${f.system} | failed: ${f.error} |`)

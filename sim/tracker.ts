@@ -56,6 +56,8 @@ export interface RunSummary {
   wallMs: number
   perRound: RoundStat[]
   errors: Record<string, number>
+  /** Up to 20 messages that were reachable but not delivered, with the rounds their receiver was online from the send on. */
+  missed: Array<{ id: number, round: number, from: number, to: number, receiverOnline: number[], custody?: number, custodyRelays?: Array<{ relay: number, downRounds: number[] }> }>
   /** Rejections no code handled (library bugs), by name and message; filled in by the worker. */
   unhandledRejections?: Record<string, number>
 }
@@ -65,6 +67,8 @@ export class Tracker {
   readonly ops: Record<string, number> = {}
   readonly errors: Record<string, number> = {}
   readonly custody = new Map<number, number>()
+  /** ipts: which relays confirmed custody of each message. */
+  readonly custodyRelays = new Map<number, number[]>()
   private readonly sends: Map<number, Send>
   private readonly sentAt = new Map<number, number>()
   private readonly delivered = new Map<number, { round: number, at: number }>()
@@ -149,7 +153,19 @@ export class Tracker {
       rssPeakMB: extra.rssPeakMB,
       wallMs: extra.wallMs,
       perRound: this.perRound,
-      errors: this.errors
+      errors: this.errors,
+      missed: reachable.filter(m => !this.delivered.has(m.id)).slice(0, 20).map(m => ({
+        id: m.id,
+        round: m.round,
+        from: m.from,
+        to: m.to,
+        receiverOnline: schedule.online.map((row, r) => r >= m.round && row[m.to] ? r : -1).filter(r => r >= 0),
+        custody: this.custody.get(m.id),
+        custodyRelays: this.custodyRelays.get(m.id)?.map(relay => ({
+          relay,
+          downRounds: schedule.relayUp.map((row, r) => r >= m.round && !row[relay] ? r : -1).filter(r => r >= 0)
+        }))
+      }))
     }
     if (this.custody.size > 0 || extra.custodyTarget != null) {
       const target = extra.custodyTarget ?? 1

@@ -2,8 +2,9 @@
  * ipts: senders PUT tagged records to `custody` relays and may go offline at once; receivers,
  * whenever they are online, subscribe to their tag topic (relays push on subscribe and gossip new
  * records live) and drain their inbox from `drainRelays` relays each round, then acknowledge what
- * they got so that relays delete it. Relays find one another through the DHT rendezvous, sync,
- * and crash and restart from their repo (same port, same key).
+ * they got so that relays delete it. Relays know a few other relays (or find them through the DHT
+ * rendezvous with `--rendezvous`), sync, and crash and restart from their repo (same port, same
+ * key).
  */
 import { join } from 'node:path'
 import { pbStream } from '@libp2p/utils'
@@ -26,12 +27,23 @@ import type { SimSystem, SystemContext } from './types.ts'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Message } from '@libp2p/gossipsub'
 
-/** Loopback-brisk relay schedules (production defaults are minutes), as the federation tests use. */
-const FAST: Partial<CreateRelayOptions> = {
+/** Relay-to-relay sync every 3 s (production: 10 minutes), so that a restarted relay catches up within a round or two. */
+const SIM_SYNC = { interval: 3000 }
+
+/**
+ * With `--rendezvous`, relays find one another through the DHT rendezvous, with schedules brisk
+ * enough for a run of minutes. Off by default: dozens of relays in one process spend most of a
+ * core on look-ups (each relay keeps finding relays it had not seen, so its backoff does not
+ * settle for minutes, and every restart starts over), which stretches rounds without changing
+ * what is delivered. Without it each relay is configured with a few other relays (`bootstrap`).
+ */
+const SIM_RENDEZVOUS: Partial<CreateRelayOptions> = {
   dht: true,
-  rendezvous: { findInterval: 500, maxFindInterval: 4000, findTimeout: 5000, provideTimeout: 5000, redialDelay: 100, maxRedialDelay: 1000, redialAttempts: 3, aloneAfter: 500 },
-  sync: { interval: 1000 }
+  rendezvous: { findInterval: 5000, maxFindInterval: 60_000, findTimeout: 5000, provideTimeout: 5000, redialDelay: 200, maxRedialDelay: 2000, redialAttempts: 3, aloneAfter: 1000 }
 }
+
+/** Relays each relay is configured with (dialled at start). */
+const RELAY_BOOTSTRAP = 4
 
 /** Bound on one relay-protocol exchange. */
 const RPC_TIMEOUT = 10_000
@@ -49,6 +61,7 @@ export class IptsSystem implements SimSystem {
   readonly deletions = true
   private readonly ctx: SystemContext
   private readonly relays: Array<RelayHandle | undefined>
+  private readonly relayIds: string[]
   private readonly ports = new Ports()
   private readonly users: Array<User | undefined>
   private readonly directory: Directory
@@ -61,6 +74,7 @@ export class IptsSystem implements SimSystem {
   constructor (ctx: SystemContext) {
     this.ctx = ctx
     this.relays = new Array(ctx.config.relays).fill(undefined)
+    this.relayIds = ctx.relayKeys.map(k => k.publicKey.toString())
     this.users = new Array(ctx.config.users).fill(undefined)
     this.directory = new Directory(ctx.userKeys)
     this.outboxes = new Outboxes(ctx.config.seed, ctx.config.messageBytes)
@@ -73,17 +87,26 @@ export class IptsSystem implements SimSystem {
     }
   }
 
+  private readonly relayAddrs = new Map<string, Multiaddr>()
+
   private relayAddr (i: number): Multiaddr {
-    return multiaddr(`/ip4/127.0.0.1/tcp/${this.ports.port(`relay-${i}`)}/p2p/${this.ctx.relayKeys[i].publicKey.toString()}`)
+    const text = `/ip4/127.0.0.1/tcp/${this.ports.port(`relay-${i}`)}/p2p/${this.relayIds[i]}`
+    let addr = this.relayAddrs.get(text)
+    if (addr == null) {
+      addr = multiaddr(text)
+      this.relayAddrs.set(text, addr)
+    }
+    return addr
   }
 
   async relayUp (i: number): Promise<void> {
     if (this.relays[i] != null) return
-    // bootstrap from up to two relays that are up: the rendezvous finds the rest
-    const known = this.relays.map((r, j) => r != null && j !== i ? j : -1).filter(j => j >= 0).slice(0, 2)
-    const bootstrap = known.map(j => this.relayAddr(j).toString())
+    // a few relays that are up; with the rendezvous on, it finds the rest
+    const up = this.relays.map((r, j) => r != null && j !== i ? j : -1).filter(j => j >= 0)
+    const bootstrap = this.rng.shuffled(up).slice(0, this.ctx.config.rendezvous ? 2 : RELAY_BOOTSTRAP).map(j => this.relayAddr(j).toString())
     this.relays[i] = await this.ports.start(`relay-${i}`, async listen => createRelay({
-      ...FAST,
+      ...(this.ctx.config.rendezvous ? SIM_RENDEZVOUS : { dht: false }),
+      sync: SIM_SYNC,
       repo: join(this.ctx.dir, `relay-${i}`),
       privateKey: this.ctx.relayKeys[i],
       listen: [listen],
@@ -175,12 +198,17 @@ export class IptsSystem implements SimSystem {
     this.ctx.tracker.sent(s.id)
     // custody: try relays in random order until enough confirm (the sender does not know which are up)
     let confirmed = 0
-    for (const i of this.rng.shuffled(this.relays.map((_, j) => j))) {
+    // relays it is connected to first, as a client uses the relays it knows
+    const others = this.rng.shuffled(this.relays.map((_, j) => j).filter(j => !user.drain.includes(j)))
+    for (const i of [...this.rng.shuffled(user.drain), ...others]) {
       if (confirmed >= this.ctx.config.custody) break
       try {
         this.ctx.tracker.count('custody-puts')
         const [response] = await this.request(user.node, i, { type: RelayRequest.Type.PUT, key: record.routingKey, record: record.bytes })
-        if (response?.status === RelayResponse.Status.OK && (response.sequence ?? 0n) >= record.sequence) confirmed++
+        if (response?.status === RelayResponse.Status.OK && (response.sequence ?? 0n) >= record.sequence) {
+          confirmed++
+          this.ctx.tracker.custodyRelays.set(s.id, [...(this.ctx.tracker.custodyRelays.get(s.id) ?? []), i])
+        }
         else this.ctx.tracker.count(`custody-refused:${response?.error ?? 'unknown'}`)
       } catch {
         this.ctx.tracker.count('custody-put-failures')
