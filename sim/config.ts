@@ -61,7 +61,7 @@ export interface SimConfig {
 
 export const DEFAULTS: SimConfig = {
   relays: 6,
-  users: 36,
+  users: 32,
   rounds: 8,
   cooldown: 4,
   churn: [0.1, 0.3, 0.6],
@@ -76,7 +76,7 @@ export const DEFAULTS: SimConfig = {
   rendezvous: false,
   dhtPollEvery: 3,
   dhtEphemeral: 0,
-  roundMs: 1500,
+  roundMs: 1200,
   seed: 1,
   out: 'sim/results',
   systems: [...SYSTEMS],

@@ -9,6 +9,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { Tracker } from './tracker.ts'
 import { countWireBytes, mapLimit, sleep } from './util.ts'
 import { deriveKeys, errorName } from './systems/common.ts'
@@ -54,7 +55,12 @@ export async function runSystem (name: SystemName, config: SimConfig, schedule: 
   }
   const system = createSystem(name, ctx)
   const label = `[${name} churn=${schedule.churn}]`
+  // every node of the run shares this thread: a long event-loop delay means timeouts measure the
+  // machine rather than the protocol
+  const loop = monitorEventLoopDelay({ resolution: 20 })
+  loop.enable()
   let rssPeak = process.memoryUsage().rss
+  let heapPeak = process.memoryUsage().heapUsed
   const relayUp = new Array<boolean>(config.relays).fill(true)
   const online = new Array<boolean>(config.users).fill(false)
   const sendsByRound = new Map<number, typeof schedule.sends>()
@@ -106,7 +112,9 @@ export async function runSystem (name: SystemName, config: SimConfig, schedule: 
       }
 
       const pollMs = Date.now() - pollStart
-      rssPeak = Math.max(rssPeak, process.memoryUsage().rss)
+      const memory = process.memoryUsage()
+      rssPeak = Math.max(rssPeak, memory.rss)
+      heapPeak = Math.max(heapPeak, memory.heapUsed)
       const row = tracker.endRound({
         round,
         online: polling.length,
@@ -128,11 +136,14 @@ export async function runSystem (name: SystemName, config: SimConfig, schedule: 
         deletions: system.deletions,
         storage,
         rssPeakMB: Math.round(rssPeak / 1e6),
+        heapPeakMB: Math.round(heapPeak / 1e6),
         wallMs: Date.now() - started,
+        loopDelayMs: { p50: Math.round(loop.percentile(50) / 1e6), p99: Math.round(loop.percentile(99) / 1e6), max: Math.round(loop.max / 1e6) },
         custodyTarget: name === 'ipts' ? config.custody : undefined
       })
     }
   } finally {
+    loop.disable()
     await system.stop().catch(() => {})
     await rm(dir, { recursive: true, force: true }).catch(() => {})
   }

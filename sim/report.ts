@@ -9,17 +9,21 @@ const pct = (n: number, d: number): string => d === 0 ? '-' : `${(100 * n / d).t
 const num = (n: number | undefined): string => n == null ? '-' : String(n)
 const kib = (n: number | undefined): string => n == null ? '-' : (n / 1024).toFixed(1)
 
+/** Event-loop delay (p99) above which a run is flagged as measuring the machine rather than the protocol. */
+export const OVERLOADED_MS = 1000
+
 /** Delivered among messages whose receiver was online in the send round or later (what any system could deliver). */
 export function deliveredOfReachable (r: RunResult): number {
   return r.summary.reachable === 0 ? 1 : r.summary.deliveredOfReachable / r.summary.reachable
 }
 
-function row (r: RunResult): string {
+function row (r: RunResult, relays: number): string {
   const s = r.summary
   const custody = s.custodied == null ? '-' : `${s.custodiedFull}/${s.sent}`
   const held = `${s.storage.recordsHeld} (${s.storage.staleRecords ?? '-'} delivered)`
+  const disk = s.storage.diskBytes == null ? '-' : `${kib(s.storage.diskBytes / Math.max(1, relays))}`
   const unhandled = Object.values(s.unhandledRejections ?? {}).reduce((a, b) => a + b, 0)
-  return `| ${r.churn} | ${r.system} | ${s.sent} | ${s.delivered} (${pct(s.delivered, s.sent)}) | ${s.reachable} | **${pct(s.deliveredOfReachable, s.reachable)}** | ${pct(s.deliveredOfReceiverBackLater, s.receiverBackLater)} | ${custody} | ${num(s.latencyRounds.median)} / ${num(s.latencyRounds.p95)} | ${kib(s.wireBytesPerDelivered)} | ${s.deletions ? 'yes' : 'no'} | ${held} | ${(s.wallMs / 1000).toFixed(0)}${unhandled > 0 ? ` (${unhandled} unhandled rejections)` : ''} |`
+  return `| ${r.churn} | ${r.system} | ${s.sent} | ${s.delivered} (${pct(s.delivered, s.sent)}) | ${s.reachable} | **${pct(s.deliveredOfReachable, s.reachable)}** | ${pct(s.deliveredOfReceiverBackLater, s.receiverBackLater)} | ${custody} | ${num(s.latencyRounds.median)} / ${num(s.latencyRounds.p95)} | ${kib(s.wireBytesPerDelivered)} | ${s.deletions ? 'yes' : 'no'} | ${held} | ${disk} | ${s.heapPeakMB} | ${s.loopDelayMs.p99}${s.loopDelayMs.p99 > OVERLOADED_MS ? ' (overloaded)' : ''} | ${(s.wallMs / 1000).toFixed(0)}${unhandled > 0 ? ` (${unhandled} unhandled rejections)` : ''} |`
 }
 
 export function markdownTable (result: SimResult): string {
@@ -27,12 +31,12 @@ export function markdownTable (result: SimResult): string {
   const lines = [
     `${c.relays} relays, ${c.users} users, ${c.rounds} + ${c.cooldown} rounds of ${c.roundMs} ms, ${c.contacts} contacts each, send rate ${c.sendRate}, rejoin ${c.rejoin}, relay crash ${c.relayChurn ?? 'churn/3'} per round, seed ${c.seed}; ${result.machine.cpus} CPUs, Node ${result.machine.node}, ${(result.wallMs / 1000).toFixed(0)} s in all.`,
     '',
-    '| churn | system | sent | delivered | reachable | delivered of reachable | of receivers back after the send round | custody (2 relays) | latency, rounds (median / p95) | wire KiB / delivered | deletions | records held at end | wall s |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...result.runs.map(row)
+    '| churn | system | sent | delivered | reachable | delivered of reachable | of receivers back after the send round | custody (2 relays) | latency, rounds (median / p95) | wire KiB / delivered | deletions | records held at end | relay disk, KiB each | heap, MB | loop delay p99, ms | wall s |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...result.runs.map(r => row(r, c.relays))
   ]
   for (const f of result.failed) lines.push(`| ${f.churn} | ${f.system} | failed: ${f.error} |`)
-  lines.push('', 'reachable: messages whose receiver was online in the send round or later. records held at end: copies still stored (relays / DHT nodes / name followers), and how many of them carry only messages already delivered.')
+  lines.push('', `reachable: messages whose receiver was online in the send round or later. records held at end: copies still stored (relays / DHT nodes / name followers), and how many of them carry only messages already delivered. heap: peak V8 heap of the run (all its nodes share one worker thread). loop delay: that thread's event-loop delay; "overloaded" (p99 over ${OVERLOADED_MS} ms) means timeouts fired because this machine was saturated, so that row measures the machine more than the protocol.`)
   return lines.join('\n')
 }
 

@@ -39,7 +39,7 @@ export interface SimFiles {
 }
 
 async function runInWorker (input: WorkerInput, timeout: number, progress: (line: string) => void): Promise<RunResult | FailedRun> {
-  const worker = new Worker(new URL(process.env.SIM_WORKER ?? './worker.js', import.meta.url), { workerData: input })
+  const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: input })
   return new Promise(resolve => {
     let settled = false
     const finish = (value: RunResult | FailedRun): void => {

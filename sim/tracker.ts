@@ -52,8 +52,13 @@ export interface RunSummary {
   ops: Record<string, number>
   deletions: boolean
   storage: Storage
+  /** Peak RSS of the whole process (every run going on at the time, in all worker threads). */
   rssPeakMB: number
+  /** Peak V8 heap of this run's worker thread: every node of the run lives in it. */
+  heapPeakMB: number
   wallMs: number
+  /** Event-loop delay of the run's thread, ms: above a second or so, timeouts fire because the machine is saturated. */
+  loopDelayMs: { p50: number, p99: number, max: number }
   perRound: RoundStat[]
   errors: Record<string, number>
   /** Up to 20 messages that were reachable but not delivered, with the rounds their receiver was online from the send on. */
@@ -118,7 +123,7 @@ export class Tracker {
     return this.delivered.size
   }
 
-  summarize (schedule: Schedule, extra: { wireBytes: number, deletions: boolean, storage: Storage, rssPeakMB: number, wallMs: number, custodyTarget?: number }): RunSummary {
+  summarize (schedule: Schedule, extra: { wireBytes: number, deletions: boolean, storage: Storage, rssPeakMB: number, heapPeakMB: number, wallMs: number, loopDelayMs: { p50: number, p99: number, max: number }, custodyTarget?: number }): RunSummary {
     const sent = schedule.sends.filter(s => this.sentAt.has(s.id))
     const latRounds: number[] = []
     const latMs: number[] = []
@@ -151,7 +156,9 @@ export class Tracker {
       deletions: extra.deletions,
       storage: extra.storage,
       rssPeakMB: extra.rssPeakMB,
+      heapPeakMB: extra.heapPeakMB,
       wallMs: extra.wallMs,
+      loopDelayMs: extra.loopDelayMs,
       perRound: this.perRound,
       errors: this.errors,
       missed: reachable.filter(m => !this.delivered.has(m.id)).slice(0, 20).map(m => ({

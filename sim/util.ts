@@ -52,3 +52,29 @@ export function countWireBytes (): { read(): number } {
   }
   return { read: () => wireBytes }
 }
+
+/**
+ * At most `limit` tasks at once; the rest wait their turn (in order). Each task bounds itself,
+ * so every wait is bounded too.
+ */
+export class Limiter {
+  private running = 0
+  private readonly waiting: Array<() => void> = []
+
+  constructor (private readonly limit: number) {}
+
+  async run<T> (task: () => Promise<T>): Promise<T> {
+    if (this.running >= this.limit) {
+      await new Promise<void>(resolve => { this.waiting.push(resolve) })
+    } else {
+      this.running++
+    }
+    try {
+      return await task()
+    } finally {
+      const next = this.waiting.shift()
+      if (next != null) next()
+      else this.running--
+    }
+  }
+}

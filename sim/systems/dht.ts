@@ -28,7 +28,7 @@ import { RecordValidator, compareRecords, createTaggedRecord, tagRoutingKey, val
 import { second } from '../../src/constants.ts'
 import { createRng } from '../rng.ts'
 import { decodeValue, encodeValue } from '../payload.ts'
-import { mapLimit } from '../util.ts'
+import { Limiter, mapLimit } from '../util.ts'
 import { Directory, Outboxes, RECORD_LIFETIME, errorName, Ports } from './common.ts'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
@@ -44,7 +44,14 @@ export const SIM_DHT_NAMESPACE = 'ipts-sim'
 const BOOTSTRAP_PEERS = 3
 const DHT_ALPHA = 3
 const DIAL_TIMEOUT = 10 * second
-const QUERY_TIMEOUT = 20 * second
+/** Bound on one put or get once it runs. */
+const QUERY_TIMEOUT = 60 * second
+/**
+ * Puts and gets in flight at once in the whole run. Every node shares one thread: with dozens of
+ * queries interleaved, each one's RPCs wait behind the others' and queries time out because the
+ * machine is saturated, not because the DHT failed. Queued work costs the same CPU in the end.
+ */
+const DHT_OPS_AT_ONCE = 4
 const JOIN_TIMEOUT = 5 * second
 
 type DhtNode = Libp2p<{ dht: KadDHT }>
@@ -127,6 +134,7 @@ export class DhtSystem implements SimSystem {
   private readonly outboxes: Outboxes
   private readonly validator = new RecordValidator()
   private readonly rng
+  private readonly queries = new Limiter(DHT_OPS_AT_ONCE)
 
   constructor (ctx: SystemContext) {
     this.ctx = ctx
@@ -216,10 +224,12 @@ export class DhtSystem implements SimSystem {
     this.ctx.tracker.count('dht-puts')
     let replicas = 0
     try {
-      for await (const event of node.services.dht.put(keyFor(this.ctx.userKeys[s.to], this.ctx.userKeys[s.from]), record.bytes, { signal: AbortSignal.timeout(QUERY_TIMEOUT) })) {
-        if (event.name === 'SEND_QUERY') this.ctx.tracker.count('dht-put-rpcs')
-        if (event.name === 'PEER_RESPONSE' && event.messageName === 'PUT_VALUE') replicas++
-      }
+      await this.queries.run(async () => {
+        for await (const event of node.services.dht.put(keyFor(this.ctx.userKeys[s.to], this.ctx.userKeys[s.from]), record.bytes, { signal: AbortSignal.timeout(QUERY_TIMEOUT) })) {
+          if (event.name === 'SEND_QUERY') this.ctx.tracker.count('dht-put-rpcs')
+          if (event.name === 'PEER_RESPONSE' && event.messageName === 'PUT_VALUE') replicas++
+        }
+      })
     } catch {
       this.ctx.tracker.count('dht-put-failures')
     }
@@ -235,18 +245,20 @@ export class DhtSystem implements SimSystem {
     await mapLimit(this.ctx.schedule.contacts[u], 2, async c => {
       this.ctx.tracker.count('dht-gets')
       try {
-        for await (const event of node.services.dht.get(keyFor(me, this.ctx.userKeys[c]), { signal: AbortSignal.timeout(QUERY_TIMEOUT) })) {
-          if (event.name === 'SEND_QUERY') this.ctx.tracker.count('dht-get-rpcs')
-          if (event.name !== 'VALUE') continue
-          try {
-            const record = this.validator.validate(event.value, { now: Date.now(), routingKey: tagRoutingKey(tag) })
-            for (const m of decodeValue(record.value)) {
-              if (m.to === u) this.ctx.tracker.deliver(m.id, u)
+        await this.queries.run(async () => {
+          for await (const event of node.services.dht.get(keyFor(me, this.ctx.userKeys[c]), { signal: AbortSignal.timeout(QUERY_TIMEOUT) })) {
+            if (event.name === 'SEND_QUERY') this.ctx.tracker.count('dht-get-rpcs')
+            if (event.name !== 'VALUE') continue
+            try {
+              const record = this.validator.validate(event.value, { now: Date.now(), routingKey: tagRoutingKey(tag) })
+              for (const m of decodeValue(record.value)) {
+                if (m.to === u) this.ctx.tracker.deliver(m.id, u)
+              }
+            } catch (err) {
+              this.ctx.tracker.error(`invalid-record:${errorName(err)}`)
             }
-          } catch (err) {
-            this.ctx.tracker.error(`invalid-record:${errorName(err)}`)
           }
-        }
+        })
       } catch {
         this.ctx.tracker.count('dht-get-failures')
       }
