@@ -58,7 +58,7 @@ export interface NodeOptions {
   public?: boolean
   /** Run the rendezvous DHT. Relays run it as servers, clients as DHT clients. @default false */
   dht?: boolean | 'server' | 'client'
-  /** Relays widen gossipsub's decode limits and turn off work quadratic in topics. @default false */
+  /** Relays set gossipsub's decode limits deliberately (see RELAY_MAX_*). @default false */
   relay?: boolean
   /** Upper bound on open connections. @default 300 */
   maxConnections?: number
@@ -69,10 +69,17 @@ export const PRIVATE_PROVIDER_VALIDITY = hour
 /** kad-dht re-provides our own record when less than this is left of its validity. */
 export const PRIVATE_REPROVIDE_THRESHOLD = 20 * minute
 
-/** How many subscriptions one gossipsub RPC may carry before it is rejected whole (relay nodes). */
-export const RELAY_MAX_SUBSCRIPTIONS_PER_RPC = 20_000
-/** Topic-name bytes a relay accepts per peer (~1 KiB per topic gives ~16k topics). */
-export const RELAY_MAX_TOPIC_BYTES_PER_PEER = 16 * MiB
+/**
+ * How many subscriptions one gossipsub RPC may carry before it is rejected whole (relay nodes).
+ * gossipsub's own default: relays no longer learn each other's topic sets from announcements
+ * (sync and the feed topic carry records), and a client follows a handful of topics.
+ */
+export const RELAY_MAX_SUBSCRIPTIONS_PER_RPC = 5000
+/**
+ * Topic-name bytes a relay accepts per peer (gossipsub charges ~1 KiB per topic, so ~1,000
+ * topics, the default per-peer follow cap). Bounds the memory one peer occupies in gossipsub.
+ */
+export const RELAY_MAX_TOPIC_BYTES_PER_PEER = MiB
 
 export async function createNode (options: NodeOptions = {}): Promise<IptsNode> {
   const isPublic = options.public ?? false

@@ -10,6 +10,7 @@ export class Counters {
   evicted = 0
   republished = 0
   pushed = 0
+  fed = 0
   inboxRecordsServed = 0
   acksApplied = 0
 
@@ -38,6 +39,7 @@ export class Counters {
       evicted: this.evicted,
       republished: this.republished,
       pushed: this.pushed,
+      fed: this.fed,
       inboxRecordsServed: this.inboxRecordsServed,
       acksApplied: this.acksApplied
     }
@@ -57,6 +59,7 @@ export class Counters {
       ['ipts_records_evicted_total', 'Records evicted to stay within the store caps.', this.evicted],
       ['ipts_records_republished_total', 'Records republished on their topics.', this.republished],
       ['ipts_records_pushed_total', 'Records pushed to new subscribers.', this.pushed],
+      ['ipts_feed_published_total', 'Records handed to the other relays on the feed topic.', this.fed],
       ['ipts_inbox_records_served_total', 'Records streamed through the inbox protocol.', this.inboxRecordsServed],
       ['ipts_acks_applied_total', 'Acknowledgements applied.', this.acksApplied]
     ]

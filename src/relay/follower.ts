@@ -1,56 +1,92 @@
 /**
- * Type-1 behaviour: whenever a connected peer subscribes to a `/record/` topic that decodes to an
- * `/ipns/` or `/ipts/` key, the relay subscribes too and validates every message on it. When a
- * peer joins a topic the relay holds records for, the relay pushes them so listeners that do not
- * fetch still get them.
+ * Type-1 behaviour, bounded: the relay follows a `/record/` topic while a connected peer is
+ * subscribed to it (a receiver online, a Helia or Kubo node publishing or resolving a name), and
+ * for a grace period after the last one leaves or disconnects. Records stay on disk whatever the
+ * subscriptions; following a topic only decides whether the relay listens and publishes there.
+ *
+ * When the relay starts following a topic, or a peer joins a topic it follows, it pushes what it
+ * holds under that key, so listeners that do not fetch still get it. Announcements go to the
+ * interested peers alone (see announce.ts), so what a peer learns from a relay at connect does
+ * not grow with what the relay holds or follows for others.
+ *
+ * Relays do not announce record topics to one another, so another relay never counts as
+ * interest: records travel between relays on the feed topic (feed.ts) and through sync.
  */
 import { TopicValidatorResult } from '@libp2p/gossipsub'
-import { isRecordTopic, keyForTopic, topicForKey, validateAck } from '../record/index.ts'
+import { isRecordTopic, keyForTopic, validateAck } from '../record/index.ts'
 import { IptsError } from '../errors.ts'
+import { second } from '../constants.ts'
+import { limitAnnouncements } from './announce.ts'
+import { InterestTable } from './interest.ts'
+import type { Announcer } from './announce.ts'
+import type { InterestLimits } from './interest.ts'
 import type { Ingest } from './ingest.ts'
 import type { Counters } from './counters.ts'
 import type { Policy } from './policy.ts'
 import type { RecordStore } from './store.ts'
 import type { GossipSub, Message, SubscriptionChangeData } from '@libp2p/gossipsub'
-import type { Logger, PeerId } from '@libp2p/interface'
+import type { Logger, PeerId, TypedEventTarget, Libp2pEvents } from '@libp2p/interface'
 
 /** The relay-wide topic on which acknowledgements travel between relays. */
 export const ACK_TOPIC = '/ipts/acks/1.0.0'
 
 export interface FollowerComponents {
   pubsub: GossipSub
+  /** The node's events (`peer:disconnect` ends a peer's interest). */
+  events: TypedEventTarget<Libp2pEvents>
   ingest: Ingest
   policy: Policy
   store: RecordStore
   counters: Counters
   log: Logger
   now(): number
-  /** Publish records to a topic, paced (the republisher owns the budget). */
-  push(topic: string, routingKey: Uint8Array): void
+  /** The host (IP address) a peer is connected from, for the per-host topic budget. */
+  hostOf(peer: PeerId): string
+  /** Publish the records held under a key to its topic for a peer that subscribed, paced. */
+  push(topic: string, routingKey: Uint8Array, peer: string): void
   /** Called after an ack arriving on the acks topic was applied (gossip forwards it). */
   onAck?(ackBytes: Uint8Array): void
+  /** The relay started or stopped following a topic. */
+  onFollow?(topic: string, following: boolean): void
 }
 
-export interface FollowerInit {
-  /** Topics subscribed per batch when many arrive at once (start-up, a peer's burst). @default 500 */
+export interface FollowerInit extends Partial<InterestLimits> {
+  /** Topics subscribed per batch when many arrive at once (a peer's burst). @default 500 */
   subscribeBatch?: number
 }
+
+/** Topics one host (IP address) may make the relay follow at once. */
+export const DEFAULT_MAX_TOPICS_PER_HOST = 4000
+/** Record topics a relay follows at once, in all. */
+export const DEFAULT_MAX_TOPICS = 10_000
+/** How long a topic stays followed after its last interested peer left, ms. */
+export const DEFAULT_FOLLOW_GRACE = 60 * second
 
 export class Follower {
   private readonly c: FollowerComponents
   private readonly subscribeBatch: number
-  /** Topics joined and how many peers (by our count) asked for them. */
+  private readonly interest: InterestTable
+  private readonly grace: number
+  /** Topics subscribed in gossipsub (following, or queued to be). */
   private readonly joined = new Set<string>()
-  /** Topics each peer made us join, for the per-peer cap. */
-  private readonly joinedBy = new Map<string, number>()
   private readonly pending: string[] = []
+  private announcer?: Announcer
+  private sweepTimer?: ReturnType<typeof setInterval>
   private draining = false
   private running = false
 
-  constructor (components: FollowerComponents, init: FollowerInit = {}) {
+  constructor (components: FollowerComponents, init: FollowerInit & { maxTopicsPerPeer: number }) {
     this.c = components
     this.subscribeBatch = init.subscribeBatch ?? 500
+    this.grace = init.grace ?? DEFAULT_FOLLOW_GRACE
+    this.interest = new InterestTable({
+      maxTopicsPerPeer: init.maxTopicsPerPeer,
+      maxTopicsPerHost: init.maxTopicsPerHost ?? DEFAULT_MAX_TOPICS_PER_HOST,
+      maxTopics: init.maxTopics ?? DEFAULT_MAX_TOPICS,
+      grace: this.grace
+    })
     this.onSubscriptionChange = this.onSubscriptionChange.bind(this)
+    this.onPeerDisconnect = this.onPeerDisconnect.bind(this)
     this.validateRecordMessage = this.validateRecordMessage.bind(this)
     this.validateAckMessage = this.validateAckMessage.bind(this)
   }
@@ -58,42 +94,106 @@ export class Follower {
   start (): void {
     if (this.running) return
     this.running = true
+    this.announcer = limitAnnouncements(this.c.pubsub)
     this.c.pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
+    this.c.events.addEventListener('peer:disconnect', this.onPeerDisconnect)
     this.c.pubsub.topicValidators.set(ACK_TOPIC, this.validateAckMessage)
     this.c.pubsub.subscribe(ACK_TOPIC)
+    const every = Math.max(250, Math.min(this.grace / 4, 15 * second))
+    this.sweepTimer = setInterval(() => { this.sweep() }, every)
+    this.sweepTimer.unref()
   }
 
   stop (): void {
     if (!this.running) return
     this.running = false
+    clearInterval(this.sweepTimer)
     this.c.pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
-    for (const topic of this.joined) {
+    this.c.events.removeEventListener('peer:disconnect', this.onPeerDisconnect)
+    // leave what we followed: a node that embeds the relay must not go on forwarding messages
+    // on topics that no validator checks any more
+    for (const topic of [...this.joined, ACK_TOPIC]) {
       this.c.pubsub.topicValidators.delete(topic)
+      try {
+        this.c.pubsub.unsubscribe(topic)
+      } catch {
+        // gossipsub already stopped
+      }
     }
-    this.c.pubsub.topicValidators.delete(ACK_TOPIC)
+    this.announcer?.restore()
+    this.announcer = undefined
     this.joined.clear()
     this.pending.length = 0
+    this.interest.clear()
   }
 
-  /** Topics currently joined. */
+  /** Record topics followed now (interested peers, or in their grace period). */
   topics (): number {
-    return this.joined.size
+    return this.interest.size
   }
 
+  /** Whether the relay follows the topic now. */
   has (topic: string): boolean {
-    return this.joined.has(topic)
+    return this.interest.has(topic)
   }
 
-  /** Join the topic of a routing key (a record arrived by custody or sync, or on restart). */
-  joinKey (routingKey: Uint8Array): void {
-    this.join(topicForKey(routingKey))
+  /** Peers interested in a topic now (0 in its grace period). */
+  interested (topic: string): number {
+    return this.interest.interested(topic)
   }
 
-  /** Leave a topic whose records are all gone. */
-  leave (topic: string): void {
-    if (!this.joined.delete(topic)) return
-    this.c.pubsub.unsubscribe(topic)
-    this.c.pubsub.topicValidators.delete(topic)
+  /** Every followed topic (a snapshot). */
+  followed (): string[] {
+    return [...this.interest.topics()]
+  }
+
+  /** Topics one peer makes the relay follow now (for tests and status). */
+  topicsOf (peer: PeerId): number {
+    return this.interest.topicsOf(peer.toString())
+  }
+
+  /** Leave the topics whose grace period is over. */
+  sweep (): void {
+    if (!this.running) return
+    for (const topic of this.interest.expire(this.c.now())) {
+      this.leave(topic)
+    }
+  }
+
+  private onSubscriptionChange (evt: CustomEvent<SubscriptionChangeData>): void {
+    const { peerId, subscriptions } = evt.detail
+    const peer = peerId.toString()
+    const now = this.c.now()
+    for (const { topic, subscribe } of subscriptions) {
+      if (!isRecordTopic(topic)) continue
+      if (!subscribe) {
+        this.interest.remove(peer, topic, now)
+        continue
+      }
+      let routingKey: Uint8Array
+      try {
+        routingKey = keyForTopic(topic)
+      } catch {
+        continue
+      }
+      const result = this.interest.add(peer, this.c.hostOf(peerId), topic)
+      if (result.status === 'refused') {
+        this.c.counters.refused(result.reason)
+        continue
+      }
+      if (result.status === 'added' && result.topicIsNew) {
+        // subscribing announces the topic to the peers subscribed to it, this one included
+        this.join(topic)
+      } else if (this.joined.has(topic) && !this.pending.includes(topic)) {
+        // we announced this topic before the peer subscribed: tell it now, or it cannot publish
+        this.announcer?.announceTo(peer, topic)
+      }
+      this.pushTo(topic, routingKey, peer)
+    }
+  }
+
+  private onPeerDisconnect (evt: CustomEvent<PeerId>): void {
+    this.interest.removePeer(evt.detail.toString(), this.c.now())
   }
 
   private join (topic: string): void {
@@ -102,6 +202,13 @@ export class Follower {
     this.c.pubsub.topicValidators.set(topic, this.validateRecordMessage)
     this.pending.push(topic)
     this.drain()
+  }
+
+  private leave (topic: string): void {
+    if (!this.joined.delete(topic)) return
+    this.c.pubsub.unsubscribe(topic)
+    this.c.pubsub.topicValidators.delete(topic)
+    this.c.onFollow?.(topic, false)
   }
 
   /** Subscribes in batches, yielding between them, so a burst does not stall the event loop. */
@@ -115,7 +222,9 @@ export class Follower {
       }
       const batch = this.pending.splice(0, this.subscribeBatch)
       for (const topic of batch) {
-        if (this.joined.has(topic)) this.c.pubsub.subscribe(topic)
+        if (!this.joined.has(topic)) continue
+        this.c.pubsub.subscribe(topic)
+        this.c.onFollow?.(topic, true)
       }
       if (this.pending.length > 0) {
         setImmediate(step)
@@ -126,29 +235,9 @@ export class Follower {
     setImmediate(step)
   }
 
-  private onSubscriptionChange (evt: CustomEvent<SubscriptionChangeData>): void {
-    const { peerId, subscriptions } = evt.detail
-    const peer = peerId.toString()
-    for (const { topic, subscribe } of subscriptions) {
-      if (!subscribe || !isRecordTopic(topic)) continue
-      if (this.joined.has(topic)) {
-        // a late subscriber: give it what we hold
-        this.pushTo(topic)
-        continue
-      }
-      const count = this.joinedBy.get(peer) ?? 0
-      if (!this.c.policy.allowTopic(peer, count)) {
-        this.c.counters.refused('topics-per-peer')
-        continue
-      }
-      this.joinedBy.set(peer, count + 1)
-      this.join(topic)
-    }
-  }
-
-  private pushTo (topic: string): void {
+  private pushTo (topic: string, routingKey: Uint8Array, peer: string): void {
     try {
-      this.c.push(topic, keyForTopic(topic))
+      this.c.push(topic, routingKey, peer)
     } catch (err) {
       this.c.log.error('could not push to %s - %e', topic, err)
     }
@@ -156,8 +245,8 @@ export class Follower {
 
   private async validateRecordMessage (peer: PeerId, msg: Message): Promise<TopicValidatorResult> {
     const now = this.c.now()
-    const origin = msg.type === 'signed' ? msg.from.toString() : peer.toString()
-    if (!this.c.policy.allowPublish(origin, now)) {
+    // charge the peer that handed us the message, not its author: fresh author keys are free
+    if (!this.c.policy.allowPublish(peer.toString(), now)) {
       this.c.counters.refused('rate')
       return TopicValidatorResult.Ignore
     }
@@ -169,16 +258,7 @@ export class Follower {
     }
     try {
       const result = await this.c.ingest.ingest(msg.data, { now, routingKey, source: 'gossip' })
-      switch (result.status) {
-        case 'stored': return TopicValidatorResult.Accept
-        case 'invalid': return TopicValidatorResult.Reject
-        case 'refused':
-          // lifetime or size over our policy is the sender's fault; a full store is ours
-          return result.reason === 'key-full' || result.reason === 'store-full'
-            ? TopicValidatorResult.Ignore
-            : TopicValidatorResult.Reject
-        default: return TopicValidatorResult.Ignore
-      }
+      return verdict(result.status, result.status === 'refused' ? result.reason : undefined)
     } catch (err) {
       this.c.log.error('ingest failed on %s - %e', msg.topic, err)
       return TopicValidatorResult.Ignore
@@ -201,5 +281,22 @@ export class Follower {
       this.c.log.error('ack failed - %e', err)
       return TopicValidatorResult.Ignore
     }
+  }
+}
+
+/**
+ * The gossipsub verdict for an ingest result: Accept forwards, Reject punishes the peer (the
+ * record is invalid, or over a limit every relay shares), Ignore drops without blame (stale,
+ * duplicate, or a full store, which is our state, not the sender's fault).
+ */
+export function verdict (status: string, reason?: string): TopicValidatorResult {
+  switch (status) {
+    case 'stored': return TopicValidatorResult.Accept
+    case 'invalid': return TopicValidatorResult.Reject
+    case 'refused':
+      return reason === 'key-full' || reason === 'store-full'
+        ? TopicValidatorResult.Ignore
+        : TopicValidatorResult.Reject
+    default: return TopicValidatorResult.Ignore
   }
 }

@@ -9,7 +9,11 @@ import type { RecordStore } from './store.ts'
 import type { IptsRecord, RecordValidator } from '../record/index.ts'
 import type { Counters } from './counters.ts'
 
-export type IngestSource = 'gossip' | 'custody' | 'sync'
+/**
+ * The path a record came in on: a record topic (`gossip`), a custody PUT, relay sync, or the
+ * relays' feed topic (`feed`).
+ */
+export type IngestSource = 'gossip' | 'custody' | 'sync' | 'feed'
 
 export type IngestResult =
   | { status: 'stored', record: IptsRecord }

@@ -11,6 +11,8 @@ import { RelayRequest, RelayResponse } from '../pb/relay.ts'
 import { minute, second } from '../constants.ts'
 import { Counters } from './counters.ts'
 import { ACK_TOPIC, Follower } from './follower.ts'
+import { Feed } from './feed.ts'
+import { hostKey } from './host.ts'
 import { handlerFor } from './handlers/index.ts'
 import { Ingest } from './ingest.ts'
 import { Policy } from './policy.ts'
@@ -25,6 +27,7 @@ import type { RendezvousInit } from '../rendezvous/index.ts'
 import type { IngestSource } from './ingest.ts'
 import type { PolicyInit } from './policy.ts'
 import type { RepublisherInit } from './republisher.ts'
+import type { FollowerInit } from './follower.ts'
 import type { HandlerContext } from './handlers/index.ts'
 import type { IptsNode } from '../node.ts'
 import type { IptsRecord } from '../record/index.ts'
@@ -41,6 +44,11 @@ export interface RelayInit extends PolicyInit {
   maxInboundStreams?: number
   /** Time allowed to read a request, ms. @default 10 seconds */
   requestTimeout?: number
+  /**
+   * Record topics followed for connected peers: caps per host and in all, and the grace period
+   * after the last interested peer leaves (the per-peer cap is `maxTopicsPerPeer`).
+   */
+  follow?: Omit<FollowerInit, 'maxTopicsPerPeer'>
   /** Relay-to-relay sync (sessions on connect and every 10 minutes by default). */
   sync?: Omit<SyncInit, 'source'>
   /** Rendezvous schedule (used when the node runs the DHT). */
@@ -53,6 +61,8 @@ export interface RelayEvents {
   'record:stored': CustomEvent<{ record: IptsRecord, source: IngestSource }>
   'ack:applied': CustomEvent<{ ack: Uint8Array }>
   'purge': CustomEvent<{ records: number, tombstones: number }>
+  /** The relay started (`following: true`) or stopped following a record topic. */
+  'topic:follow': CustomEvent<{ topic: string, following: boolean }>
 }
 
 export interface RelayStatus {
@@ -78,6 +88,7 @@ export class Relay extends TypedEventEmitter<RelayEvents> {
   readonly validator = new RecordValidator()
   readonly ingest: Ingest
   readonly follower: Follower
+  readonly feed: Feed
   readonly republisher: Republisher
   readonly rendezvous?: Rendezvous
   readonly sync: Sync
@@ -112,18 +123,30 @@ export class Relay extends TypedEventEmitter<RelayEvents> {
       store: this.store,
       counters: this.counters,
       log: node.logger.forComponent('ipts:relay:republisher'),
-      now: this.now
+      now: this.now,
+      followed: () => this.follower.followed()
     }, init.republish)
     this.follower = new Follower({
       pubsub: node.services.pubsub,
+      events: node,
       ingest: this.ingest,
       policy: this.policy,
       store: this.store,
       counters: this.counters,
       log: node.logger.forComponent('ipts:relay:follower'),
       now: this.now,
-      push: (topic, key) => { this.republisher.push(topic, key) },
-      onAck: (ack) => { this.safeDispatch('ack:applied', { ack }) }
+      hostOf: (peer) => hostKey(node.getConnections(peer)[0]?.remoteAddr),
+      push: (topic, key, peer) => { this.republisher.push(topic, key, peer) },
+      onAck: (ack) => { this.safeDispatch('ack:applied', { ack }) },
+      onFollow: (topic, following) => { this.safeDispatch('topic:follow', { topic, following }) }
+    }, { ...init.follow, maxTopicsPerPeer: this.policy.maxTopicsPerPeer })
+    this.feed = new Feed({
+      pubsub: node.services.pubsub,
+      ingest: this.ingest,
+      policy: this.policy,
+      counters: this.counters,
+      log: node.logger.forComponent('ipts:relay:feed'),
+      now: this.now
     })
     const source = new RelaySyncSource({
       store: this.store,
@@ -149,11 +172,9 @@ export class Relay extends TypedEventEmitter<RelayEvents> {
     if (this.running) return
     this.running = true
     await this.store.open()
+    // no topic is rejoined here: the relay follows a record topic again when a peer subscribes
     this.follower.start()
-    // carry on where we stopped: rejoin every topic we hold records for
-    for (const key of this.store.keys()) {
-      this.follower.joinKey(key)
-    }
+    this.feed.start()
     this.republisher.start()
     await this.node.handle(RELAY_PROTOCOL, this.handleStream, {
       maxInboundStreams: this.init.maxInboundStreams ?? 32
@@ -174,17 +195,15 @@ export class Relay extends TypedEventEmitter<RelayEvents> {
     this.node.services.fetch.unregisterLookupFunction('/ipns/', this.lookupName)
     await this.node.unhandle(RELAY_PROTOCOL)
     this.republisher.stop()
+    this.feed.stop()
     this.follower.stop()
     await this.store.close()
   }
 
-  /** Purge expired records and tombstones now; leave topics that became empty. */
+  /** Purge expired records and tombstones now. */
   async purge (): Promise<void> {
     try {
       const result = await this.store.purgeExpired(this.now())
-      for (const key of result.emptiedKeys) {
-        this.follower.leave(topicForKey(key))
-      }
       this.safeDispatch('purge', { records: result.records, tombstones: result.tombstones })
     } catch (err) {
       this.log.error('purge failed - %e', err)
@@ -225,11 +244,14 @@ export class Relay extends TypedEventEmitter<RelayEvents> {
   }
 
   private onStored (record: IptsRecord, source: IngestSource): void {
-    this.follower.joinKey(record.routingKey)
-    if (source === 'custody') {
-      // gossip already carries it, and sync is catch-up between relays; a custody arrival is
-      // published once for subscribers online right now (the receiver, other relays)
-      this.node.services.pubsub.publish(topicForKey(record.routingKey), record.bytes).catch((err: Error) => {
+    // a record taken in from a client goes to the other relays at once; sync is the repair path
+    // and a feed arrival is forwarded by gossipsub itself
+    if (source === 'gossip' || source === 'custody') this.feed.publish(record)
+    // gossip on the record topic already reached that topic's subscribers; other arrivals are
+    // published there once when someone connected here listens (the receiver online now)
+    const topic = topicForKey(record.routingKey)
+    if (source !== 'gossip' && this.follower.has(topic)) {
+      this.node.services.pubsub.publish(topic, record.bytes).catch((err: Error) => {
         this.log.trace('could not publish - %e', err)
       })
     }

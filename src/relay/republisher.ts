@@ -7,15 +7,17 @@
  * - push: when a peer subscribes to a topic the relay holds, its records on that topic (at most
  *   `maxPushRecords`, default 64; the inbox protocol serves the rest) are queued once per
  *   `pushCooldown` per topic.
- * - republish: every `interval` (default 1 h) a cycle walks the store and queues every live
- *   record whose topic has subscribers. The cycle reads the store lazily, so its memory is one
- *   batch, and if the store holds more than `rate x interval` records the cycle simply takes
- *   longer: bandwidth stays bounded, the cycle stretches.
+ * - republish: every `interval` (default 1 h) a cycle walks the topics the relay follows (those
+ *   a connected peer is subscribed to) and queues every live record held under them. Records of
+ *   topics nobody listens to are not published at all: with no listener, republishing costs
+ *   nothing. The cycle reads the store lazily, so its memory is one batch, and if more than
+ *   `rate x interval` records are due the cycle simply takes longer: bandwidth stays bounded,
+ *   the cycle stretches.
  * Both queues are bounded; what does not fit is dropped and counted (sync and the inbox protocol
  * are the reliable paths: gossip republish is best effort).
  */
 import { TypedEventEmitter } from '@libp2p/interface'
-import { topicForKey } from '../record/index.ts'
+import { keyForTopic } from '../record/index.ts'
 import type { Counters } from './counters.ts'
 import type { RecordStore } from './store.ts'
 import type { GossipSub } from '@libp2p/gossipsub'
@@ -29,7 +31,7 @@ export interface RepublisherInit {
   interval?: number
   /** Records pushed to a topic when a peer subscribes to it. @default 64 */
   maxPushRecords?: number
-  /** A topic is pushed at most once per this many ms. @default 10 seconds */
+  /** One peer's subscriptions to one topic cause at most one push per this many ms. @default 10 seconds */
   pushCooldown?: number
   /** Bound on queued publishes. @default 4096 */
   maxQueue?: number
@@ -41,6 +43,8 @@ export interface RepublisherComponents {
   counters: Counters
   log: Logger
   now(): number
+  /** The record topics followed now (a snapshot is taken when a cycle starts). */
+  followed(): string[]
 }
 
 export interface RepublisherEvents {
@@ -62,7 +66,7 @@ export class Republisher extends TypedEventEmitter<RepublisherEvents> {
   private readonly pushQueue: Job[] = []
   private readonly cycleQueue: Job[] = []
   private readonly lastPush = new Map<string, number>()
-  private cycle?: AsyncIterator<{ routingKey: Uint8Array, bytes: Uint8Array }>
+  private cycle?: AsyncIterator<Job>
   private cycleCount = 0
   private refilling = false
   private tokens = 0
@@ -98,12 +102,18 @@ export class Republisher extends TypedEventEmitter<RepublisherEvents> {
     this.cycle = undefined
   }
 
-  /** Queue the records held under a routing key for its topic (a peer just subscribed). */
-  push (topic: string, routingKey: Uint8Array): void {
+  /**
+   * Queue the records held under a routing key for its topic: `peer` just subscribed. The
+   * cooldown is per peer and topic, so a peer that subscribes over and over gets one push per
+   * cooldown, while another peer subscribing a moment later still gets its own.
+   */
+  push (topic: string, routingKey: Uint8Array, peer = ''): void {
     const now = this.c.now()
-    const last = this.lastPush.get(topic)
+    const id = `${peer}\n${topic}`
+    const last = this.lastPush.get(id)
     if (last != null && now - last < this.pushCooldown) return
-    this.lastPush.set(topic, now)
+    this.lastPush.delete(id)
+    this.lastPush.set(id, now)
     if (this.lastPush.size > this.maxQueue) {
       // forget the oldest cooldowns (Map keeps insertion order)
       for (const key of this.lastPush.keys()) {
@@ -117,7 +127,7 @@ export class Republisher extends TypedEventEmitter<RepublisherEvents> {
   /** Start a republish cycle now, unless one is running. */
   startCycle (): void {
     if (this.cycle != null) return
-    this.cycle = this.c.store.iterate()[Symbol.asyncIterator]()
+    this.cycle = this.walk(this.c.followed())[Symbol.asyncIterator]()
     this.cycleCount = 0
     this.safeDispatch('republish:start')
   }
@@ -173,13 +183,28 @@ export class Republisher extends TypedEventEmitter<RepublisherEvents> {
           return
         }
         this.cycleCount++
-        this.cycleQueue.push({ topic: topicForKey(next.value.routingKey), bytes: next.value.bytes, kind: 'republish' })
+        this.cycleQueue.push(next.value)
       }
     } catch (err) {
       this.c.log.error('republish cycle failed - %e', err)
       this.cycle = undefined
     } finally {
       this.refilling = false
+    }
+  }
+
+  /** The live records of the given topics, read lazily, one store chunk at a time. */
+  private async * walk (topics: string[]): AsyncGenerator<Job> {
+    for (const topic of topics) {
+      let routingKey: Uint8Array
+      try {
+        routingKey = keyForTopic(topic)
+      } catch {
+        continue
+      }
+      for await (const entry of this.c.store.iterate({ routingKey, now: this.c.now() })) {
+        yield { topic, bytes: entry.bytes, kind: 'republish' }
+      }
     }
   }
 

@@ -1,0 +1,107 @@
+/**
+ * Relay-to-relay propagation in real time, at a cost that does not grow with the number of tags:
+ * one gossipsub topic that every relay joins, `/ipts/relay/records/1.0.0`, carrying each record a
+ * relay takes in from a client (gossip on a record topic, or custody) as a sync item frame
+ * (`0x01 | u16be(len(routingKey)) | routingKey | record`, the same framing as relay sync).
+ *
+ * A record arriving on the feed goes through the one ingest path (source `feed`); gossipsub
+ * forwards it to the rest of the relay mesh only when it was stored here (Accept). Stale and
+ * duplicate records are Ignored, so a record floods the relays once. Records that arrive by sync
+ * are not put on the feed: sync is the repair path, and the feed would echo every repair.
+ */
+import { TopicValidatorResult } from '@libp2p/gossipsub'
+import { IptsError } from '../errors.ts'
+import { decodeItem, encodeItem } from '../sync/index.ts'
+import { verdict } from './follower.ts'
+import type { Ingest } from './ingest.ts'
+import type { Counters } from './counters.ts'
+import type { Policy } from './policy.ts'
+import type { IptsRecord } from '../record/index.ts'
+import type { GossipSub, Message } from '@libp2p/gossipsub'
+import type { Logger, PeerId } from '@libp2p/interface'
+
+/** The topic every relay joins to hand new records to the other relays. */
+export const FEED_TOPIC = '/ipts/relay/records/1.0.0'
+
+export interface FeedComponents {
+  pubsub: GossipSub
+  ingest: Ingest
+  policy: Policy
+  counters: Counters
+  log: Logger
+  now(): number
+}
+
+export class Feed {
+  private readonly c: FeedComponents
+  private running = false
+
+  constructor (components: FeedComponents) {
+    this.c = components
+    this.validate = this.validate.bind(this)
+  }
+
+  start (): void {
+    if (this.running) return
+    this.running = true
+    this.c.pubsub.topicValidators.set(FEED_TOPIC, this.validate)
+    this.c.pubsub.subscribe(FEED_TOPIC)
+  }
+
+  stop (): void {
+    if (!this.running) return
+    this.running = false
+    this.c.pubsub.topicValidators.delete(FEED_TOPIC)
+    try {
+      this.c.pubsub.unsubscribe(FEED_TOPIC)
+    } catch {
+      // gossipsub already stopped
+    }
+  }
+
+  /** Hand a record this relay just took in from a client to the other relays. */
+  publish (record: IptsRecord): void {
+    if (!this.running) return
+    let item: Uint8Array
+    try {
+      item = encodeItem({ kind: 'record', routingKey: record.routingKey, record: record.bytes })
+    } catch (err) {
+      this.c.log.error('could not frame a record for the feed - %e', err)
+      return
+    }
+    this.c.pubsub.publish(FEED_TOPIC, item).then(() => {
+      this.c.counters.fed++
+    }, (err: Error) => {
+      this.c.log.trace('could not publish on the feed - %e', err)
+    })
+  }
+
+  private async validate (peer: PeerId, msg: Message): Promise<TopicValidatorResult> {
+    const now = this.c.now()
+    if (!this.c.policy.allowPublish(peer.toString(), now)) {
+      this.c.counters.refused('rate')
+      return TopicValidatorResult.Ignore
+    }
+    let item
+    try {
+      item = decodeItem(msg.data)
+    } catch (err: any) {
+      if (err instanceof IptsError) {
+        this.c.counters.refused(`invalid:${err.name}`)
+        return TopicValidatorResult.Reject
+      }
+      throw err
+    }
+    if (item.kind !== 'record') {
+      this.c.counters.refused('invalid:InvalidSyncItemError')
+      return TopicValidatorResult.Reject
+    }
+    try {
+      const result = await this.c.ingest.ingest(item.record, { now, routingKey: item.routingKey, source: 'feed' })
+      return verdict(result.status, result.status === 'refused' ? result.reason : undefined)
+    } catch (err) {
+      this.c.log.error('ingest failed on the feed - %e', err)
+      return TopicValidatorResult.Ignore
+    }
+  }
+}
