@@ -7,22 +7,28 @@
  *   inbox   time to inbox for 1,000 records vs the dial+verify floor; 10k drain time and memory
  *   store   store put rate and memory vs bytes stored, at 100k records (`store --records 1000000`)
  *   sync    reconciliation bytes and rounds for differences 0/10/100/1,000 vs the full list
+ *   scale   a relay restarted with 0/10k/100k inboxes: RSS, idle CPU, topics, announcement bytes
+ *           to a new client, time to ready; the relay as built beside the pre-scale relay
  */
 import { run as record } from './record.ts'
 import { run as ingest } from './ingest.ts'
 import { run as inbox } from './inbox.ts'
 import { run as store } from './store.ts'
 import { run as sync } from './sync.ts'
+import { run as scale } from './scale.ts'
 
 const benches: Record<string, () => Promise<unknown>> = {
   record: async () => record(),
   ingest: async () => ingest(),
   inbox: async () => inbox(),
   store: async () => store(),
-  sync: async () => sync()
+  sync: async () => sync(),
+  scale: async () => scale()
 }
 
-const names = process.argv.slice(2).filter(a => !a.startsWith('-'))
+// bench names, skipping `--flag value` pairs that the benches read themselves
+const args = process.argv.slice(2)
+const names = args.filter((a, i) => !a.startsWith('-') && !(args[i - 1]?.startsWith('--') ?? false))
 const selected = names.length > 0 ? names : Object.keys(benches)
 for (const name of selected) {
   const bench = benches[name]

@@ -165,4 +165,55 @@ describe('relay policy limits', () => {
     assert.ok(topics.slice(0, 3).every(t => relay.relay.follower.has(t)))
     await stillHealthy(relay, client)
   })
+
+  /** `count` fresh tag topics. */
+  async function freshTopics (count: number): Promise<string[]> {
+    const topics: string[] = []
+    for (let i = 0; i < count; i++) topics.push(topicForKey(tagRoutingKey(await newTag())))
+    return topics
+  }
+
+  it('topics per host: fresh peer IDs from one IP share one budget of N topics, not N+1', async () => {
+    const { relay, client } = await setup({ follow: { maxTopicsPerHost: 3 } })
+    const other = await net.node()
+    await other.dial(addrOf(relay.node))
+    const topics = await freshTopics(4)
+    // two peers on 127.0.0.1: 2 + 1 topics fill the host's budget
+    for (const [node, topic] of [[client, topics[0]], [client, topics[1]], [other, topics[2]]] as const) {
+      node.services.pubsub.subscribe(topic)
+      await subscribed(node, topic, relay.node.peerId)
+    }
+    other.services.pubsub.subscribe(topics[3])
+    await until(() => relay.relay.counters.refusedCount('topics-per-host') >= 1)
+    assert.equal(relay.relay.follower.has(topics[3]), false)
+    assert.equal(relay.relay.follower.topics(), 3)
+    // interest ends when a peer leaves: the host's budget comes back
+    await other.stop()
+    const third = await net.node()
+    await third.dial(addrOf(relay.node))
+    await until(() => relay.relay.follower.topicsOf(other.peerId) === 0)
+    third.services.pubsub.subscribe(topics[3])
+    await subscribed(third, topics[3], relay.node.peerId)
+    await stillHealthy(relay, client)
+  })
+
+  it('topics in all: the relay follows N topics, not N+1, and follows again once one is left', async () => {
+    const { relay, client } = await setup({ follow: { maxTopics: 3, grace: 0 } })
+    const topics = await freshTopics(4)
+    for (const topic of topics.slice(0, 3)) {
+      client.services.pubsub.subscribe(topic)
+      await subscribed(client, topic, relay.node.peerId)
+    }
+    client.services.pubsub.subscribe(topics[3])
+    await until(() => relay.relay.counters.refusedCount('topics-total') >= 1)
+    assert.equal(relay.relay.follower.has(topics[3]), false)
+    assert.equal(relay.relay.follower.topics(), 3)
+    // one topic left (grace 0): room for another
+    client.services.pubsub.unsubscribe(topics[0])
+    await until(() => !relay.relay.follower.has(topics[0]))
+    client.services.pubsub.unsubscribe(topics[3])
+    client.services.pubsub.subscribe(topics[3])
+    await subscribed(client, topics[3], relay.node.peerId)
+    await stillHealthy(relay, client)
+  })
 })

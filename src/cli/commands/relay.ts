@@ -31,6 +31,9 @@ interface RelayFlags extends CommonFlags {
   maxBytes?: string
   maxPublishesPerMinute?: string
   maxTopicsPerPeer?: string
+  maxTopicsPerHost?: string
+  maxTopics?: string
+  followGrace?: string
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
@@ -49,6 +52,9 @@ export function register (program: Command, ctx: CliContext): void {
     .option('--max-bytes <size>', 'record bytes stored in all; the coldest tags are evicted beyond (default 1GiB)')
     .option('--max-publishes-per-minute <n>', 'records one peer may publish per minute (default 600)')
     .option('--max-topics-per-peer <n>', 'topics one peer may make this relay follow (default 1000)')
+    .option('--max-topics-per-host <n>', 'topics the peers of one IP address may make this relay follow (default 4000)')
+    .option('--max-topics <n>', 'record topics followed at once, in all (default 10000)')
+    .option('--follow-grace <duration>', 'how long a topic stays followed after its last subscriber left (default 60s)')
     .action(async (flags: RelayFlags) => {
       const out = outputFor(flags)
       const repo = resolveRepo(flags.repo, ctx.env)
@@ -64,10 +70,15 @@ export function register (program: Command, ctx: CliContext): void {
         maxPublishesPerPeerPerMinute: optional(flags.maxPublishesPerMinute, v => parseCount(v, '--max-publishes-per-minute')),
         maxTopicsPerPeer: optional(flags.maxTopicsPerPeer, v => parseCount(v, '--max-topics-per-peer'))
       }
+      const follow = {
+        maxTopicsPerHost: optional(flags.maxTopicsPerHost, v => parseCount(v, '--max-topics-per-host')),
+        maxTopics: optional(flags.maxTopics, v => parseCount(v, '--max-topics')),
+        grace: optional(flags.followGrace, v => parseDuration(v, '--follow-grace'))
+      }
       const { privateKey } = await loadOrCreateIdentity(repo)
       ctx.signal.throwIfAborted()
       const { createRelay } = await import('../../relay/index.ts')
-      const handle = await createRelay({ repo, privateKey, listen, bootstrap, public: flags.public, ...policy })
+      const handle = await createRelay({ repo, privateKey, listen, bootstrap, public: flags.public, ...policy, follow })
       let server: Server | undefined
       let ticker: ReturnType<typeof setInterval> | undefined
       try {
