@@ -10,6 +10,7 @@ import * as Digest from 'multiformats/hashes/digest'
 import { IptsError } from '../errors.ts'
 import { RecordValidator, isBetter, tagRoutingKey } from '../record/index.ts'
 import { valueToEnvelope } from './payload.ts'
+import { describeValue } from './value.ts'
 import type { Receipt } from './payload.ts'
 import type { IptsRecord } from '../record/index.ts'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
@@ -25,14 +26,14 @@ export interface InboxMessage {
   seq: bigint
   /** When the sender wrote it (absent for records that are plain pointers). */
   at?: Date
-  /** The record's value: an inline `/ipfs/` payload, or the pointer a plain record carries. */
+  /** The record's value: an inline `/ipfs/` payload, or the value of a record ipts did not make. */
   value: string
-  /** The text, for inline messages that could be read. */
+  /** The text, for inline messages that could be read (and inline UTF-8 in other tools' records). */
   text?: string
-  /** A small file's bytes, with its `name`. */
+  /** A small file's bytes, with its `name` (and inline bytes that are not UTF-8 in other tools' records). */
   data?: Uint8Array
   name?: string
-  /** A pointer to content to fetch from IPFS (`--cid`). */
+  /** A pointer to content to fetch from IPFS (`--cid`), or the CID of another tool's `/ipfs/` value. */
   cid?: string
   /** Whether the payload was sealed to this receiver. */
   encrypted: boolean
@@ -118,9 +119,10 @@ export class InboxReader {
       return { record, from, messages: [], receipts: [], readable: false, reason: err?.message ?? String(err) }
     }
     if (decoded.pointer != null) {
-      // a plain tagged record: its value is the message, numbered by the record
+      // a record ipts did not make (or a bare pointer): its value is the message, numbered by
+      // the record, with what the value holds (text, data or a CID)
       const messages: InboxMessage[] = record.sequence > floor
-        ? [{ from, seq: record.sequence, ...base, cid: decoded.pointer, encrypted: false }]
+        ? [{ from, seq: record.sequence, ...base, ...describeValue(decoded.pointer), encrypted: false }]
         : []
       this.markDelivered(fromText, record.sequence)
       return { record, from, messages, receipts: [], readable: true }

@@ -28,6 +28,7 @@ import { identity } from 'multiformats/hashes/identity'
 import { MAX_RECORD_SIZE } from '../constants.ts'
 import { openSealed, sealTo } from '../crypto/seal.ts'
 import { DecryptionError, MalformedPayloadError, PayloadTooLargeError } from '../errors.ts'
+import { RAW_CODEC, inlineContent } from './value.ts'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 
 /** One message of the sender's outbox. */
@@ -117,7 +118,6 @@ export const MAX_FILE_NAME_LENGTH = 255
 /** Longest pointer in a message's `cid`, in characters. */
 export const MAX_POINTER_LENGTH = 1024
 
-const RAW_CODEC = 0x55
 const IPFS_PREFIX = '/ipfs/'
 const MAX_UINT64 = (1n << 64n) - 1n
 const SEAL_AAD_PREFIX = new TextEncoder().encode('ipts/payload/v1/sender:')
@@ -170,21 +170,25 @@ export function envelopeToValue (env: Envelope, options: EnvelopeToValueOptions 
  * Reads a record value.
  * - inline and plain: `{ envelope, encrypted: false }`
  * - inline and sealed: `{ envelope, encrypted: true }` when `privateKey` opens it, else `{ encrypted: true }`
- * - anything else (`/ipfs/<cid>` of real content, `/ipns/...`, other paths): `{ pointer: value, encrypted: false }`
+ * - anything else: `{ pointer: value, encrypted: false }`. That is `/ipfs/<cid>` of real content,
+ *   `/ipns/...`, other paths, and inline raw CIDs whose payload is not ipts's (not a DAG-CBOR map
+ *   with `env` or `sealed`): text or bytes other tools put in tagged records. `describeValue`
+ *   (`./value.ts`) tells what such a value holds.
  *
- * @throws MalformedPayloadError if the value is an inline raw CID whose payload is not ours or is invalid
+ * @throws MalformedPayloadError if the value is an ipts payload (a map with `env` or `sealed`) that is invalid
  */
 export function valueToEnvelope (value: string, options: ValueToEnvelopeOptions = {}): DecodedValue {
-  const payload = inlinePayload(value)
+  const payload = inlineContent(value, RAW_CODEC)
   if (payload == null) {
     return { encrypted: false, pointer: value }
   }
   if (payload.byteLength > MAX_ENVELOPE_BYTES) {
     throw new MalformedPayloadError(`inline payload is ${payload.byteLength} bytes, more than ${MAX_ENVELOPE_BYTES}`)
   }
-  const wrapper = decodeCbor(payload, 'payload')
-  if (!isPlainObject(wrapper)) {
-    throw new MalformedPayloadError('payload is not a map')
+  const wrapper = tryDecodeCbor(payload)
+  if (!isPlainObject(wrapper) || !(Object.hasOwn(wrapper, 'env') || Object.hasOwn(wrapper, 'sealed'))) {
+    // not an ipts payload: content another tool put inline
+    return { encrypted: false, pointer: value }
   }
   if (wrapper.v !== PAYLOAD_VERSION) {
     throw new MalformedPayloadError(`unsupported payload version ${String(wrapper.v)}`)
@@ -270,27 +274,6 @@ function payloadToValue (payload: Uint8Array): string {
   return IPFS_PREFIX + CID.createV1(RAW_CODEC, identity.digest(payload)).toString(base64url)
 }
 
-/** The payload of an inline (raw, identity) CID value, or undefined when the value is something else. */
-function inlinePayload (value: string): Uint8Array | undefined {
-  if (!value.startsWith(IPFS_PREFIX)) {
-    return undefined
-  }
-  const rest = value.slice(IPFS_PREFIX.length)
-  if (rest.includes('/')) {
-    return undefined
-  }
-  let cid: CID
-  try {
-    cid = rest.startsWith(base64url.prefix) ? CID.parse(rest, base64url) : CID.parse(rest)
-  } catch {
-    return undefined
-  }
-  if (cid.multihash.code !== identity.code || cid.code !== RAW_CODEC) {
-    return undefined
-  }
-  return cid.multihash.digest
-}
-
 function senderAad (sender: PeerId | undefined): Uint8Array | undefined {
   if (sender == null) {
     return undefined
@@ -307,6 +290,14 @@ function decodeCbor (bytes: Uint8Array, what: string): unknown {
     return dagCbor.decode(bytes)
   } catch (err) {
     throw new MalformedPayloadError(`${what} is not valid DAG-CBOR`, { cause: err })
+  }
+}
+
+function tryDecodeCbor (bytes: Uint8Array): unknown {
+  try {
+    return dagCbor.decode(bytes)
+  } catch {
+    return undefined
   }
 }
 

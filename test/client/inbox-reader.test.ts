@@ -87,6 +87,7 @@ describe('InboxReader', async () => {
     const reader = new InboxReader({ privateKey: bobKey })
     const got = reader.read(await record(aliceKey, bob, 5n, '/ipfs/bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy'), now)
     assert.ok(got.status === 'new')
-    assert.deepEqual(got.received.messages.map(m => [m.seq, m.cid, m.encrypted]), [[5n, '/ipfs/bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy', false]])
+    assert.deepEqual(got.received.messages.map(m => [m.seq, m.value, m.cid, m.encrypted]), [[5n, '/ipfs/bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy', 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy', false]])
+    assert.equal(got.received.readable, true)
   })
 })

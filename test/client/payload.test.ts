@@ -176,16 +176,29 @@ describe('payload', () => {
     const bad: unknown[] = [
       { v: 2, env: { m: [], r: [] } },
       { env: { m: [], r: [] } },
-      { v: 1 },
       { v: 1, env: { m: [], r: [] }, sealed: new Uint8Array(100) },
       { v: 1, sealed: 'not bytes' },
       { v: 1, env: 'not a map' },
-      [1, 2]
+      { v: 1, sealed: null }
     ]
     for (const payload of bad) {
       assert.throws(() => valueToEnvelope(inlineValue(dagCbor.encode(payload))), { name: 'MalformedPayloadError' })
     }
-    assert.throws(() => valueToEnvelope(inlineValue(new TextEncoder().encode('hello'))), { name: 'MalformedPayloadError' })
+  })
+
+  it('takes inline raw payloads that are not ipts payloads (no env or sealed) for other tools\' content', () => {
+    const foreign = [
+      new TextEncoder().encode('hello'),
+      dagCbor.encode({ v: 1 }),
+      dagCbor.encode([1, 2]),
+      dagCbor.encode({ hello: 'world' }),
+      new Uint8Array([0xff, 0x00]),
+      new Uint8Array(0)
+    ]
+    for (const payload of foreign) {
+      const value = inlineValue(payload)
+      assert.deepEqual(valueToEnvelope(value), { encrypted: false, pointer: value }, Buffer.from(payload).toString('hex'))
+    }
   })
 
   it('fuzz: random and mutated inputs raise only typed errors', async () => {

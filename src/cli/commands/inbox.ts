@@ -69,9 +69,19 @@ function print (out: Output, m: InboxMessage, saved: string | undefined): void {
   json.expires = m.expires.toISOString()
   const parts: string[] = []
   if (m.text != null) parts.push(m.text)
-  if (m.data != null) parts.push(`[file ${m.name ?? 'unnamed'}, ${m.data.byteLength} bytes${saved != null ? `, saved to ${saved}` : ''}]`)
+  if (m.data != null) parts.push(`[${m.name != null || m.at != null ? `file ${m.name ?? 'unnamed'}` : 'data'}, ${m.data.byteLength} bytes${saved != null ? `, saved to ${saved}` : ''}]`)
   if (m.cid != null) parts.push(`[content: ${m.cid}]`)
-  out.result(json, `${m.from.toString()} #${m.seq}${m.at != null ? ` ${m.at.toISOString()}` : ''}: ${parts.join(' ')}`)
+  // a record another tool made whose value holds nothing more (an /ipns/ path, say)
+  if (parts.length === 0) parts.push(`[value: ${m.value}]`)
+  out.result(json, printable(`${m.from.toString()} #${m.seq}${m.at != null ? ` ${m.at.toISOString()}` : ''}: ${parts.join(' ')}`))
+}
+
+/**
+ * Control characters (but tab and newline) and bidirectional overrides escaped as `\u{...}`:
+ * a sender's text must not drive the terminal. JSON output escapes them anyway.
+ */
+function printable (text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, c => `\\u{${c.codePointAt(0)?.toString(16) ?? ''}}`)
 }
 
 /** Writes a received file as `<dir>/<sender>-<seq>-<name>`, never outside `dir`. */
