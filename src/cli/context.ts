@@ -52,6 +52,16 @@ export function progressRenderer (out: Output): (evt: ClientProgressEvent) => vo
       case 'custody:confirmed':
         out.progress(`custody ${evt.detail.confirmed}/${evt.detail.needed}: relay ${shortPeer(evt.detail.relay)} holds sequence ${evt.detail.sequence}`)
         break
+      case 'send:renumbered': {
+        const { acked, held, carried, replaced, seq, to } = evt.detail
+        const why = [
+          acked != null ? `${shortPeer(to)} already acknowledged your messages up to ${acked}` : undefined,
+          held != null ? `relays hold your unread record ${held}${carried ? ', carried along inside the new one' : ''}` : undefined,
+          replaced != null ? `relays held your record ${replaced}, which is not an ipts message and is replaced` : undefined
+        ].filter(x => x != null).join('; ')
+        out.note(`this repo's state was behind the relays (lost or restored?): ${why}; the message is numbered ${seq}`)
+        break
+      }
       case 'custody:refused':
         out.note(`relay ${shortPeer(evt.detail.relay)} refused the record: ${evt.detail.reason}`)
         break

@@ -9,7 +9,7 @@ import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { CID } from 'multiformats/cid'
 import { second, minute } from '../constants.ts'
-import { NameNotFoundError, NoRelaysError, ReceiptTimeoutError, RelayProtocolError } from '../errors.ts'
+import { CustodyRefusedError, NameNotFoundError, NoRelaysError, ReceiptTimeoutError, RelayProtocolError } from '../errors.ts'
 import { createNode } from '../node.ts'
 import {
   DEFAULT_LIFETIME, MAX_ACK_ENTRIES, RecordValidator, createAck, createTaggedRecord, isBetter,
@@ -17,14 +17,18 @@ import {
 } from '../record/index.ts'
 import { Channel } from './channel.ts'
 import { ensureCustody } from './custody.ts'
+import { MAX_CARRIED } from './payload.ts'
+import { planRecovery, probeRelays } from './recover.ts'
 import { connectedRelays, findRelays } from './discover.ts'
-import { InboxReader } from './inbox.ts'
+import { InboxReader, bigMax } from './inbox.ts'
 import { checkMessageFits, draftRecord } from './outbox.ts'
 import { parsePeerId } from './peer.ts'
 import { inboxPages, sendAck } from './relay-rpc.ts'
 import { ackedSequence, applyReceipt, peerState } from './state.ts'
 import { anySignal, defer, shortPeer, sleep } from './util.ts'
+import type { CustodyOptions, CustodyResult } from './custody.ts'
 import type { ClientProgressEvent, ProgressOptions } from './events.ts'
+import type { Recovery, RelayView, Renumbered } from './recover.ts'
 import type { InboxMessage, ReceivedRecord } from './inbox.ts'
 import type { NewMessage } from './outbox.ts'
 import type { ClientState, StateData } from './state.ts'
@@ -49,6 +53,8 @@ export const WATCH_REFRESH = minute
 export const DEFAULT_RECEIPT_TIMEOUT = 60 * second
 /** Inbox records queued for the reader before relay streams are slowed down. */
 const INBOX_QUEUE = 256
+/** Times one send renumbers past relays before it gives up (twice: a race with another writer). */
+export const MAX_RENUMBERS = 2
 
 export interface ClientInit {
   /** The client's key: it signs records and is the tag others send to. */
@@ -94,6 +100,11 @@ export interface SendResult {
   /** Relays that confirmed custody. */
   relays: PeerId[]
   encrypted: boolean
+  /**
+   * Set when the message was numbered above what this client's state knew, because relays showed
+   * the state was behind (lost, or restored from a backup): see protocol section 8.
+   */
+  renumbered?: Renumbered
 }
 
 export interface InboxOptions extends AbortOptions, ProgressOptions {
@@ -220,24 +231,19 @@ export class Client extends TypedEventEmitter<ClientEvents> {
     if (relays.length === 0 || relays.length < minRelays) {
       throw new NoRelaysError(this.noRelaysReason(relays.length, minRelays))
     }
-    let record = await this.draft(receiver, message)
-    let seq = record.sequence
+    const delivery: Delivery = { seq: undefined }
     try {
-      for (let attempt = 0; ; attempt++) {
-        this.publishBestEffort(record)
-        const custody = await ensureCustody(this.node, relays, record, { minRelays, signal, onProgress: options.onProgress })
-        if (custody.held <= record.sequence || attempt > 0 || !(await this.stateIsBehind(receiver, custody.held))) {
-          return { to: receiver, seq, value: record.value, relays: custody.confirmed, encrypted: message.encrypt }
-        }
-        // a relay holds a later record of ours than our state knows: the state was lost or
-        // restored from a backup. Renumber the message past it and send again.
-        record = await this.draft(receiver, message, { renumberFrom: custody.held, seq })
-        seq = record.sequence
+      const { record, custody, renumbered } = await this.deliver(receiver, message, relays, { minRelays, signal, onProgress: options.onProgress }, delivery)
+      const result: SendResult = { to: receiver, seq: record.sequence, value: record.value, relays: custody.confirmed, encrypted: message.encrypt }
+      if (renumbered != null) {
+        result.renumbered = renumbered
+        options.onProgress?.({ type: 'send:renumbered', detail: { to: receiver, seq: record.sequence, ...renumbered } })
       }
+      return result
     } catch (err) {
       // the caller is told it failed: later records must not carry it (a refused message
       // would make every later record refused too). Its sequence stays used.
-      await this.withdraw(receiver, seq).catch(() => {})
+      if (delivery.seq != null) await this.withdraw(receiver, delivery.seq).catch(() => {})
       throw err
     }
   }
@@ -460,7 +466,7 @@ export class Client extends TypedEventEmitter<ClientEvents> {
     }
     if (result.status !== 'new') return undefined
     const { received } = result
-    if (!received.readable) {
+    if (!received.readable || received.reason != null) {
       options.onProgress?.({ type: 'inbox:unreadable', detail: { from: received.from, sequence: received.record.sequence, reason: received.reason ?? 'unreadable' } })
     }
     return received
@@ -583,10 +589,8 @@ export class Client extends TypedEventEmitter<ClientEvents> {
   /** A record to `to` carrying our receipt (and our unacknowledged messages to it), custody 1. */
   private async sendReceipt (to: PeerId, relays: PeerId[], options: AbortOptions & ProgressOptions): Promise<void> {
     try {
-      const record = await this.draft(to)
-      this.publishBestEffort(record)
       const signal = anySignal([options.signal, this.shutdown.signal, AbortSignal.timeout(RECEIPT_SEND_TIMEOUT)])
-      const custody = await ensureCustody(this.node, relays, record, { minRelays: 1, signal })
+      const { record, custody } = await this.deliver(to, undefined, relays, { minRelays: 1, signal })
       options.onProgress?.({ type: 'receipt:sent', detail: { to, seq: record.sequence, relays: custody.confirmed } })
     } catch (err: any) {
       options.onProgress?.({ type: 'receipt:failed', detail: { to, error: err } })
@@ -594,15 +598,61 @@ export class Client extends TypedEventEmitter<ClientEvents> {
   }
 
   /**
-   * Builds and signs the next record to `to` under the state lock, so the sequence and the
-   * outbox are persisted before the record leaves.
+   * Hands the next record to `to` (carrying `message`, if any) to relays and waits for custody.
+   * When relays show our state is behind (they hold, or refuse as acknowledged, a sequence at or
+   * above ours), renumbers above it, carries an unread record the state did not know, and tries
+   * again (at most MAX_RENUMBERS times). Relays are asked first (one `QUERY` each, in parallel),
+   * so a sender that lost its state neither publishes a record bound to be refused nor, with the
+   * same sequence as an unread record it forgot, replaces that record.
+   * `delivery.seq` is the message's latest sequence (for withdrawing it on failure).
+   *
+   * @throws CustodyRefusedError if relays stay ahead after renumbering (another client with this key?)
    */
-  private async draft (to: PeerId, message?: NewMessage, renumber?: { renumberFrom: bigint, seq: bigint }): Promise<IptsRecord> {
+  private async deliver (to: PeerId, message: NewMessage | undefined, relays: PeerId[], options: CustodyOptions, delivery: Delivery = { seq: undefined }): Promise<{ record: IptsRecord, custody: CustodyResult, renumbered?: Renumbered }> {
+    let renumbered: Renumbered | undefined
+    const first = await probeRelays(this.node, this.validator, relays, to, this.peerId, { signal: options.signal, now: this.now() })
+    let recovery = planRecovery(first, BigInt((await this.state.read()).peers[to.toString()]?.seq ?? '0'))
+    if (recovery != null) renumbered = noteRecovery(renumbered, first, recovery)
+    let record = await this.draft(to, message, recovery)
+    if (message != null) delivery.seq = record.sequence
+    for (let attempt = 0; ; attempt++) {
+      this.publishBestEffort(record)
+      const custody = await ensureCustody(this.node, relays, record, options)
+      if (custody.acked < record.sequence && custody.held <= record.sequence) {
+        return { record, custody, renumbered }
+      }
+      if (attempt >= MAX_RENUMBERS) {
+        throw new CustodyRefusedError(`relays still hold or refuse sequence ${bigMax(custody.held, custody.acked)} of ours to ${to.toString()} after renumbering to ${record.sequence}: is another client writing with this identity?`)
+      }
+      const view = await probeRelays(this.node, this.validator, relays, to, this.peerId, { signal: options.signal, now: this.now() })
+      recovery = planRecovery(view, record.sequence - 1n, { acked: custody.acked, held: custody.held })
+      if (recovery == null) {
+        // every claim above us was unbelievable (see MAX_BELIEVED_SEQUENCE)
+        throw new CustodyRefusedError(`relays report sequence ${bigMax(custody.held, custody.acked)} for our records to ${to.toString()}, beyond what honest numbering reaches`)
+      }
+      if (message != null) recovery.replaces = record.sequence
+      renumbered = noteRecovery(renumbered, view, recovery, custody)
+      record = await this.draft(to, message, recovery)
+      if (message != null) delivery.seq = record.sequence
+    }
+  }
+
+  /**
+   * Builds and signs the next record to `to` under the state lock, so the sequence and the
+   * outbox are persisted before the record leaves. With `recovery`, first numbers past what
+   * relays hold and takes the record to carry.
+   */
+  private async draft (to: PeerId, message?: NewMessage, recovery?: Recovery): Promise<IptsRecord> {
     return this.state.update(async data => {
       const peer = peerState(data, to.toString())
-      if (renumber != null) {
-        peer.outbox = peer.outbox.filter(m => BigInt(m.seq) !== renumber.seq)
-        if (BigInt(peer.seq) < renumber.renumberFrom) peer.seq = renumber.renumberFrom.toString()
+      if (recovery != null) {
+        if (recovery.replaces != null) peer.outbox = peer.outbox.filter(m => BigInt(m.seq) !== recovery.replaces)
+        const carry = recovery.carry
+        // carried only if this state (read again under the lock) does not know that record
+        if (carry != null && BigInt(carry.seq) > BigInt(peer.seq) && !(peer.carried ?? []).some(c => c.seq === carry.seq)) {
+          peer.carried = [...(peer.carried ?? []), carry].slice(-MAX_CARRIED)
+        }
+        if (BigInt(peer.seq) < recovery.above) peer.seq = recovery.above.toString()
       }
       const now = this.now()
       const draft = draftRecord(peer, { to, from: this.peerId, message, receiptLifetime: RECEIPT_LIFETIME, now })
@@ -616,11 +666,6 @@ export class Client extends TypedEventEmitter<ClientEvents> {
       const peer = peerState(data, to.toString())
       peer.outbox = peer.outbox.filter(m => BigInt(m.seq) !== seq)
     })
-  }
-
-  private async stateIsBehind (to: PeerId, held: bigint): Promise<boolean> {
-    const data = await this.state.read()
-    return BigInt(data.peers[to.toString()]?.seq ?? '0') < held
   }
 
   /** Publishes on the record's topic for subscribers online now; custody does not depend on it. */
@@ -691,4 +736,20 @@ function checkPointer (pointer: string): string {
     throw new InvalidParametersError(`"${pointer}" is not a CID or an /ipfs/ or /ipns/ path`)
   }
   return text
+}
+
+/** Where `deliver` keeps the sequence the message has now. */
+interface Delivery {
+  seq: bigint | undefined
+}
+
+/** Merges what one recovery learnt into what the sender is told. */
+function noteRecovery (previous: Renumbered | undefined, view: RelayView, recovery: Recovery, custody?: CustodyResult): Renumbered {
+  const note: Renumbered = { ...previous, carried: (previous?.carried ?? false) || recovery.carry != null }
+  const acked = bigMax(view.acked, custody?.acked ?? -1n)
+  if (acked >= 0n) note.acked = bigMax(acked, note.acked ?? -1n)
+  const held = view.held?.sequence ?? (custody != null && custody.held > -1n ? custody.held : undefined)
+  if (held != null && held > acked) note.held = bigMax(held, note.held ?? -1n)
+  if (recovery.uncarried != null) note.replaced = recovery.uncarried
+  return note
 }

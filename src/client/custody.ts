@@ -30,6 +30,12 @@ export interface CustodyResult {
   confirmed: PeerId[]
   /** The highest sequence any relay said it holds (may be above ours). */
   held: bigint
+  /**
+   * The highest sequence relays said the receiver acknowledged, when they refused the record as
+   * `tombstoned`; -1n when none did. At or above the record's sequence, the sender's numbering
+   * is behind: the result then comes as soon as every relay answered once, confirmed or not.
+   */
+  acked: bigint
 }
 
 export async function ensureCustody (node: IptsNode, relays: PeerId[], record: IptsRecord, options: CustodyOptions): Promise<CustodyResult> {
@@ -38,6 +44,7 @@ export async function ensureCustody (node: IptsNode, relays: PeerId[], record: I
   const refused = new Map<string, string>()
   const lastError = new Map<string, string>()
   let held = -1n
+  let acked = -1n
   let firstRound = relays.length
   const done = defer<void>()
   // ends the retries once the caller is answered
@@ -45,7 +52,11 @@ export async function ensureCustody (node: IptsNode, relays: PeerId[], record: I
   const signal = anySignal([stop.signal, options.signal])
 
   const check = (): void => {
+    // refused as already acknowledged: the caller renumbers, so waiting for more is pointless
+    const behind = acked >= record.sequence
     if (confirmed.length >= minRelays && (firstRound === 0 || confirmed.length === relays.length)) {
+      done.resolve()
+    } else if (behind && (firstRound === 0 || relays.length - refused.size < minRelays)) {
       done.resolve()
     } else if (relays.length - refused.size < minRelays) {
       const reasons = [...refused.entries()].map(([peer, reason]) => `${shortPeer(peer)}: ${reason}`).join(', ')
@@ -69,6 +80,7 @@ export async function ensureCustody (node: IptsNode, relays: PeerId[], record: I
         }
         if (response.status === RelayResponse.Status.REFUSED) {
           const reason = response.error ?? 'refused'
+          if (response.acked != null && response.acked > acked) acked = response.acked
           refused.set(relay.toString(), reason)
           options.onProgress?.({ type: 'custody:refused', detail: { relay, reason } })
           return
@@ -100,7 +112,7 @@ export async function ensureCustody (node: IptsNode, relays: PeerId[], record: I
   check()
   try {
     await done.promise
-    return { confirmed: [...confirmed], held }
+    return { confirmed: [...confirmed], held, acked }
   } finally {
     options.signal?.removeEventListener('abort', onAbort)
     stop.abort()

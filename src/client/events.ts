@@ -10,6 +10,12 @@ export type ClientProgressEvent =
   | { type: 'relays:reached', detail: { relays: PeerId[], failed: Array<{ relay: string, error: Error }> } }
   /** A relay confirmed it holds the record at `sequence` (ours or better). */
   | { type: 'custody:confirmed', detail: { relay: PeerId, sequence: bigint, confirmed: number, needed: number } }
+  /**
+   * The message went out numbered `seq`, above what this client's state knew: relays showed the
+   * receiver acknowledged up to `acked`, or held our unread record `held` (carried inside the new
+   * one when `carried`). Happens when the state was lost; said once per send.
+   */
+  | { type: 'send:renumbered', detail: { to: PeerId, seq: bigint, acked?: bigint, held?: bigint, carried: boolean, replaced?: bigint } }
   /** A relay refused the record; it is not asked again. */
   | { type: 'custody:refused', detail: { relay: PeerId, reason: string } }
   /** A PUT failed; it is retried after `delay` ms. */

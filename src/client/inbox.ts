@@ -9,7 +9,7 @@ import { peerIdFromMultihash } from '@libp2p/peer-id'
 import * as Digest from 'multiformats/hashes/digest'
 import { IptsError } from '../errors.ts'
 import { RecordValidator, isBetter, tagRoutingKey } from '../record/index.ts'
-import { valueToEnvelope } from './payload.ts'
+import { flattenEnvelope, valueToEnvelope } from './payload.ts'
 import { describeValue } from './value.ts'
 import type { Receipt } from './payload.ts'
 import type { IptsRecord } from '../record/index.ts'
@@ -53,7 +53,7 @@ export interface ReceivedRecord {
   receipts: Receipt[]
   /** False when the payload could not be opened or parsed: such records are not acknowledged. */
   readable: boolean
-  /** Why it is not readable. */
+  /** Why it is not readable (or, when readable, what part of it was not). */
   reason?: string
 }
 
@@ -130,9 +130,13 @@ export class InboxReader {
     if (decoded.envelope == null) {
       return { record, from, messages: [], receipts: [], readable: false, reason: 'sealed to another key' }
     }
+    // payloads of earlier records the sender carried after losing its state (protocol section 8)
+    const { envelope, unreadable } = decoded.envelope.carried == null
+      ? { envelope: decoded.envelope, unreadable: 0 }
+      : flattenEnvelope(decoded.envelope, { privateKey: this.privateKey, sender: from })
     const messages: InboxMessage[] = []
     let highest = floor
-    for (const m of decoded.envelope.messages) {
+    for (const m of envelope.messages) {
       if (m.seq <= floor) continue
       const message: InboxMessage = { from, seq: m.seq, at: new Date(m.at), ...base, encrypted: decoded.encrypted }
       if (m.text != null) message.text = m.text
@@ -143,7 +147,9 @@ export class InboxReader {
       highest = bigMax(highest, m.seq)
     }
     this.markDelivered(fromText, highest)
-    return { record, from, messages, receipts: decoded.envelope.receipts, readable: true }
+    const received: ReceivedRecord = { record, from, messages, receipts: envelope.receipts, readable: true }
+    if (unreadable > 0) received.reason = `${unreadable} carried earlier payload(s) could not be opened`
+    return received
   }
 
   private markDelivered (from: string, seq: bigint): void {

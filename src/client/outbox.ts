@@ -63,22 +63,28 @@ export function draftRecord (state: PeerState, init: DraftInit): Draft {
   }
   // a record is readable by relays only if every message in it was sent unencrypted
   const encrypted = outbox.length === 0 || outbox.some(m => m.encrypt)
+  const carried = state.carried ?? []
   const envelope: Envelope = {
     messages: outbox.map(fromStored),
     receipts: state.acked == null ? [] : [{ seq: BigInt(state.acked.seq), at: state.acked.at }]
   }
+  if (carried.length > 0) envelope.carried = carried.map(c => new Uint8Array(Buffer.from(c.payload, 'base64')))
   let value: string
   try {
     value = envelopeToValue(envelope, { encryptTo: encrypted ? init.to : undefined, sender: init.from })
   } catch (err: any) {
     if (err?.name === PayloadTooLargeError.name && init.message != null) {
-      throw new OutboxFullError(`${state.outbox.length} earlier message(s) to ${init.to.toString()} are not acknowledged yet and leave no room for this one; wait for a receipt or send a CID`, { cause: err })
+      const earlier = carried.length > 0
+        ? `${state.outbox.length} earlier message(s) and an unread earlier record (${carried.reduce((n, c) => n + Math.floor(c.payload.length * 3 / 4), 0)} bytes, kept by relays from before this repo lost its state)`
+        : `${state.outbox.length} earlier message(s)`
+      throw new OutboxFullError(`${earlier} to ${init.to.toString()} are not acknowledged yet and leave no room for this one; wait for a receipt or send a CID`, { cause: err })
     }
     throw err
   }
-  const eol = outbox.length === 0
+  const expiries = [...outbox.map(m => m.expires), ...carried.map(c => c.expires)]
+  const eol = expiries.length === 0
     ? init.now + init.receiptLifetime
-    : Math.max(...outbox.map(m => m.expires))
+    : Math.max(...expiries)
   state.outbox = outbox
   state.seq = sequence.toString()
   return { sequence, value, eol, encrypted, messages: outbox.length }

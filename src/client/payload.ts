@@ -59,6 +59,13 @@ export interface Receipt {
 export interface Envelope {
   messages: Message[]
   receipts: Receipt[]
+  /**
+   * Payloads (7.2 bytes, usually sealed) of earlier records of this signer to this receiver that
+   * relays still held unacknowledged when the sender, having lost its state, wrote again: it
+   * cannot read them (they are sealed to the receiver), so it carries them whole (protocol
+   * section 8). Absent when empty.
+   */
+  carried?: Uint8Array[]
 }
 
 /** What a record value turned out to be. */
@@ -113,6 +120,10 @@ export const MAX_ENVELOPE_MESSAGES = 1024
 export const MAX_ENVELOPE_RECEIPTS = 1024
 /** Largest encoded envelope (and inline payload) decoded, in bytes: no record can hold more. */
 export const MAX_ENVELOPE_BYTES = MAX_RECORD_SIZE
+/** Most carried payloads one envelope may hold. */
+export const MAX_CARRIED = 4
+/** Deepest nesting of carried payloads (a carried payload may carry others) that is opened. */
+export const MAX_CARRY_DEPTH = 4
 /** Longest file name, in UTF-16 code units. */
 export const MAX_FILE_NAME_LENGTH = 255
 /** Longest pointer in a message's `cid`, in characters. */
@@ -186,10 +197,72 @@ export function valueToEnvelope (value: string, options: ValueToEnvelopeOptions 
     throw new MalformedPayloadError(`inline payload is ${payload.byteLength} bytes, more than ${MAX_ENVELOPE_BYTES}`)
   }
   const wrapper = tryDecodeCbor(payload)
-  if (!isPlainObject(wrapper) || !(Object.hasOwn(wrapper, 'env') || Object.hasOwn(wrapper, 'sealed'))) {
+  if (!isWrapper(wrapper)) {
     // not an ipts payload: content another tool put inline
     return { encrypted: false, pointer: value }
   }
+  return openWrapper(wrapper, options)
+}
+
+/** Whether inline bytes claim to be an ipts payload (a DAG-CBOR map with `env` or `sealed`), valid or not. */
+export function isIptsPayload (payload: Uint8Array): boolean {
+  return payload.byteLength <= MAX_ENVELOPE_BYTES && isWrapper(tryDecodeCbor(payload))
+}
+
+function isWrapper (x: unknown): x is Record<string, unknown> {
+  return isPlainObject(x) && (Object.hasOwn(x, 'env') || Object.hasOwn(x, 'sealed'))
+}
+
+/**
+ * Opens payload bytes (7.2): the digest of an inline value, or a payload carried inside an
+ * envelope. Like {@link valueToEnvelope} but bytes that are not an ipts payload are malformed.
+ *
+ * @throws MalformedPayloadError if the bytes are not a valid ipts payload
+ */
+export function openPayload (payload: Uint8Array, options: ValueToEnvelopeOptions = {}): DecodedValue {
+  if (payload.byteLength > MAX_ENVELOPE_BYTES) {
+    throw new MalformedPayloadError(`payload is ${payload.byteLength} bytes, more than ${MAX_ENVELOPE_BYTES}`)
+  }
+  const wrapper = decodeCbor(payload, 'payload')
+  if (!isPlainObject(wrapper)) {
+    throw new MalformedPayloadError('payload is not a map')
+  }
+  return openWrapper(wrapper, options)
+}
+
+/**
+ * An envelope with its carried payloads opened (with the same key and signer, up to
+ * {@link MAX_CARRY_DEPTH} levels) and merged in: messages once per sequence (the outer
+ * envelope's copy first), ordered by sequence; every receipt. Carried payloads that do not open
+ * are counted in `unreadable`, not thrown: the outer envelope is the signer's word and stays readable.
+ */
+export function flattenEnvelope (env: Envelope, options: ValueToEnvelopeOptions = {}): { envelope: Envelope, unreadable: number } {
+  const messages = new Map<bigint, Message>()
+  const receipts: Receipt[] = []
+  let unreadable = 0
+  const visit = (e: Envelope, depth: number): void => {
+    for (const m of e.messages) if (!messages.has(m.seq)) messages.set(m.seq, m)
+    receipts.push(...e.receipts)
+    for (const payload of e.carried ?? []) {
+      if (depth >= MAX_CARRY_DEPTH) {
+        unreadable++
+        continue
+      }
+      try {
+        const opened = openPayload(payload, options)
+        if (opened.envelope == null) unreadable++
+        else visit(opened.envelope, depth + 1)
+      } catch (err: any) {
+        if (err?.name !== MalformedPayloadError.name) throw err
+        unreadable++
+      }
+    }
+  }
+  visit(env, 0)
+  return { envelope: { messages: [...messages.values()].sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0)), receipts }, unreadable }
+}
+
+function openWrapper (wrapper: Record<string, unknown>, options: ValueToEnvelopeOptions): DecodedValue {
   if (wrapper.v !== PAYLOAD_VERSION) {
     throw new MalformedPayloadError(`unsupported payload version ${String(wrapper.v)}`)
   }
@@ -309,15 +382,20 @@ function isPlainObject (x: unknown): x is Record<string, unknown> {
 
 interface WireMessage { s: bigint, a: number, t?: string, d?: Uint8Array, f?: string, c?: string }
 interface WireReceipt { s: bigint, a: number }
+interface WireEnvelope { m: WireMessage[], r: WireReceipt[], p?: Uint8Array[] }
 
-function envelopeToWire (env: Envelope): { m: WireMessage[], r: WireReceipt[] } {
+function envelopeToWire (env: Envelope): WireEnvelope {
   if (env.messages.length > MAX_ENVELOPE_MESSAGES) {
     throw new MalformedPayloadError(`at most ${MAX_ENVELOPE_MESSAGES} messages per envelope, got ${env.messages.length}`)
   }
   if (env.receipts.length > MAX_ENVELOPE_RECEIPTS) {
     throw new MalformedPayloadError(`at most ${MAX_ENVELOPE_RECEIPTS} receipts per envelope, got ${env.receipts.length}`)
   }
-  return {
+  const carried = env.carried ?? []
+  if (carried.length > MAX_CARRIED) {
+    throw new MalformedPayloadError(`at most ${MAX_CARRIED} carried payloads per envelope, got ${carried.length}`)
+  }
+  const wire: WireEnvelope = {
     m: env.messages.map(msg => {
       // validate through the same checks the receiver applies
       const out: WireMessage = { s: checkSeq(msg.seq, 'message seq'), a: checkAt(msg.at, 'message at') }
@@ -329,6 +407,8 @@ function envelopeToWire (env: Envelope): { m: WireMessage[], r: WireReceipt[] } 
     }),
     r: env.receipts.map(rc => ({ s: checkSeq(rc.seq, 'receipt seq'), a: checkAt(rc.at, 'receipt at') }))
   }
+  if (carried.length > 0) wire.p = carried.map(p => checkBytes(p, 'carried payload'))
+  return wire
 }
 
 function envelopeFromWire (wire: unknown): Envelope {
@@ -360,7 +440,14 @@ function envelopeFromWire (wire: unknown): Envelope {
     }
     return { seq: checkSeq(item.s, 'receipt seq'), at: checkAt(item.a, 'receipt at') }
   })
-  return { messages, receipts }
+  const envelope: Envelope = { messages, receipts }
+  if (wire.p != null) {
+    if (!Array.isArray(wire.p) || wire.p.length > MAX_CARRIED) {
+      throw new MalformedPayloadError(`envelope field p must be a list of at most ${MAX_CARRIED} payloads`)
+    }
+    if (wire.p.length > 0) envelope.carried = wire.p.map((p: unknown) => checkBytes(p, 'carried payload'))
+  }
+  return envelope
 }
 
 function checkSeq (x: unknown, what: string): bigint {

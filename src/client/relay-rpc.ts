@@ -53,9 +53,17 @@ export async function putRecord (node: IptsNode, relay: RelayTarget, key: Uint8A
   return single(node, relay, { type: RelayRequest.Type.PUT, key, signer: NO_BYTES, record }, options)
 }
 
-/** Custody query: the sequence the relay holds for (key, signer), if any. */
-export async function queryRecord (node: IptsNode, relay: RelayTarget, key: Uint8Array, signer: Uint8Array, options: AbortOptions = {}): Promise<RelayResponse> {
-  return single(node, relay, { type: RelayRequest.Type.QUERY, key, signer }, options)
+export interface QueryOptions extends AbortOptions {
+  /** Ask for the held record too (in `records`). @default false */
+  withRecord?: boolean
+}
+
+/**
+ * Custody query: the sequence the relay holds for (key, signer), if any, and the sequence the
+ * receiver acknowledged (`acked`, from a live tombstone); with `withRecord`, the record.
+ */
+export async function queryRecord (node: IptsNode, relay: RelayTarget, key: Uint8Array, signer: Uint8Array, options: QueryOptions = {}): Promise<RelayResponse> {
+  return single(node, relay, { type: RelayRequest.Type.QUERY, key, signer, withRecord: options.withRecord }, options)
 }
 
 /**

@@ -6,7 +6,10 @@
  *   carries all of them, because relays keep only the latest record per (tag, signer);
  * - `acked`: the latest record of that peer it acknowledged. It is the receipt carried back to the
  *   peer, and it hides messages already acknowledged when the peer's outbox re-sends them;
- * - `receipts`: the receipts that peer sent for our records (latest last, bounded).
+ * - `receipts`: the receipts that peer sent for our records (latest last, bounded);
+ * - `carried`: payloads of our earlier records to that peer that relays still held unacknowledged
+ *   when this state had lost track of them (protocol section 8): carried whole by every new
+ *   record until a receipt covers them.
  *
  * With a repo the state lives in `<repo>/client/state.json`, replaced atomically (write a
  * temporary file, fsync, rename) under a lock file, so a `send` and an `inbox --watch` sharing a
@@ -48,11 +51,22 @@ export interface StoredReceipt {
   at: number
 }
 
+/** An earlier record's payload carried whole, as stored. */
+export interface StoredCarried {
+  /** sequence of the record it came from */
+  seq: string
+  /** the payload bytes (protocol section 7.2), base64 */
+  payload: string
+  /** that record's EOL, ms since the epoch */
+  expires: number
+}
+
 export interface PeerState {
   seq: string
   outbox: StoredMessage[]
   acked?: StoredReceipt
   receipts: StoredReceipt[]
+  carried?: StoredCarried[]
 }
 
 export interface StateData {
@@ -89,12 +103,20 @@ export function applyReceipt (data: StateData, peer: string, receipt: { seq: big
     state.receipts.splice(0, state.receipts.length - MAX_RECEIPTS_PER_PEER)
   }
   state.outbox = state.outbox.filter(m => BigInt(m.seq) > receipt.seq)
+  if (state.carried != null) {
+    state.carried = state.carried.filter(c => BigInt(c.seq) > receipt.seq)
+    if (state.carried.length === 0) delete state.carried
+  }
   return true
 }
 
-/** Drops outbox messages that expired: no relay would keep them anyway. */
+/** Drops outbox messages and carried payloads that expired: no relay would keep them anyway. */
 export function pruneExpired (state: PeerState, now: number): void {
   state.outbox = state.outbox.filter(m => m.expires > now)
+  if (state.carried != null) {
+    state.carried = state.carried.filter(c => c.expires > now)
+    if (state.carried.length === 0) delete state.carried
+  }
 }
 
 /** The sequence of `peer`'s latest record we acknowledged, or -1n. */

@@ -11,6 +11,7 @@ export interface RelayRequest {
   ack?: Uint8Array
   cursor?: Uint8Array
   pageSize?: number
+  withRecord?: boolean
 }
 
 export namespace RelayRequest {
@@ -78,6 +79,11 @@ export namespace RelayRequest {
           w.uint32(obj.pageSize)
         }
 
+        if (obj.withRecord != null) {
+          w.uint32(64)
+          w.bool(obj.withRecord)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -120,6 +126,10 @@ export namespace RelayRequest {
             }
             case 7: {
               obj.pageSize = reader.uint32()
+              break
+            }
+            case 8: {
+              obj.withRecord = reader.bool()
               break
             }
             default: {
@@ -186,6 +196,13 @@ export namespace RelayRequest {
               }
               break
             }
+            case 8: {
+              yield {
+                field: `${prefix}.withRecord`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -233,6 +250,11 @@ export namespace RelayRequest {
     value: number
   }
 
+  export interface RelayRequestWithRecordFieldEvent {
+    field: '$.withRecord'
+    value: boolean
+  }
+
   export function encode (obj: Partial<RelayRequest>): Uint8Array {
     return encodeMessage(obj, RelayRequest.codec())
   }
@@ -241,7 +263,7 @@ export namespace RelayRequest {
     return decodeMessage(buf, RelayRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RelayRequest>): Generator<RelayRequestTypeFieldEvent | RelayRequestKeyFieldEvent | RelayRequestSignerFieldEvent | RelayRequestRecordFieldEvent | RelayRequestAckFieldEvent | RelayRequestCursorFieldEvent | RelayRequestPageSizeFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RelayRequest>): Generator<RelayRequestTypeFieldEvent | RelayRequestKeyFieldEvent | RelayRequestSignerFieldEvent | RelayRequestRecordFieldEvent | RelayRequestAckFieldEvent | RelayRequestCursorFieldEvent | RelayRequestPageSizeFieldEvent | RelayRequestWithRecordFieldEvent> {
     return streamMessage(buf, RelayRequest.codec(), opts)
   }
 }
@@ -254,6 +276,7 @@ export interface RelayResponse {
   cursor?: Uint8Array
   done: boolean
   deleted?: number
+  acked?: bigint
 }
 
 export namespace RelayResponse {
@@ -323,6 +346,11 @@ export namespace RelayResponse {
           w.uint32(obj.deleted)
         }
 
+        if (obj.acked != null) {
+          w.uint32(64)
+          w.uint64(obj.acked)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -369,6 +397,10 @@ export namespace RelayResponse {
             }
             case 7: {
               obj.deleted = reader.uint32()
+              break
+            }
+            case 8: {
+              obj.acked = reader.uint64()
               break
             }
             default: {
@@ -447,6 +479,13 @@ export namespace RelayResponse {
               }
               break
             }
+            case 8: {
+              yield {
+                field: `${prefix}.acked`,
+                value: reader.uint64()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -495,6 +534,11 @@ export namespace RelayResponse {
     value: number
   }
 
+  export interface RelayResponseAckedFieldEvent {
+    field: '$.acked'
+    value: bigint
+  }
+
   export function encode (obj: Partial<RelayResponse>): Uint8Array {
     return encodeMessage(obj, RelayResponse.codec())
   }
@@ -503,7 +547,7 @@ export namespace RelayResponse {
     return decodeMessage(buf, RelayResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RelayResponse>): Generator<RelayResponseStatusFieldEvent | RelayResponseErrorFieldEvent | RelayResponseSequenceFieldEvent | RelayResponseRecordsFieldEvent | RelayResponseCursorFieldEvent | RelayResponseDoneFieldEvent | RelayResponseDeletedFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RelayResponse>): Generator<RelayResponseStatusFieldEvent | RelayResponseErrorFieldEvent | RelayResponseSequenceFieldEvent | RelayResponseRecordsFieldEvent | RelayResponseCursorFieldEvent | RelayResponseDoneFieldEvent | RelayResponseDeletedFieldEvent | RelayResponseAckedFieldEvent> {
     return streamMessage(buf, RelayResponse.codec(), opts)
   }
 }

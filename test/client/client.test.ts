@@ -110,7 +110,7 @@ describe('client library', { concurrency: true }, () => {
     }
   })
 
-  it('recovers when its state is lost: numbers continue past what relays hold, and the new message is not hidden', async () => {
+  it('recovers when its state is lost: numbers continue past what relays hold, and the unread messages it forgot are carried, not erased', async () => {
     const alice = await client('alice5')
     const bob = await client('bob5')
     for (const text of ['1', '2', '3']) await alice.send(bob.peerId, { text })
@@ -119,10 +119,16 @@ describe('client library', { concurrency: true }, () => {
     const reborn = await client('alice5')
     const sent = await reborn.send(bob.peerId, { text: 'after amnesia' })
     assert.equal(sent.seq, 4n, 'renumbered past the record 3 the relays hold')
-    assert.deepEqual((await readAll(bob)).map(m => [m.seq, m.text]), [[4n, 'after amnesia']])
+    assert.deepEqual(sent.renumbered, { held: 3n, carried: true })
+    assert.deepEqual((await readAll(bob, { ack: true })).map(m => [m.seq, m.text]), [[1n, '1'], [2n, '2'], [3n, '3'], [4n, 'after amnesia']])
+    // the receipt for record 4 covers the carried record too: the next record carries neither
+    await reborn.receipts()
+    const next = await reborn.send(bob.peerId, { text: 'later' })
+    assert.equal(next.renumbered, undefined)
+    assert.deepEqual((await readAll(bob)).map(m => [m.seq, m.text]), [[5n, 'later']])
   })
 
-  it('a sequence the receiver already acknowledged is refused by name, not silently lost', async () => {
+  it('a sender whose sequence the receiver already acknowledged renumbers above it, and the message arrives once', async () => {
     const alice = await client('alice7')
     const bob = await client('bob7')
     await alice.send(bob.peerId, { text: 'read' })
@@ -130,7 +136,12 @@ describe('client library', { concurrency: true }, () => {
     await alice.stop()
     await rm(join(dir.path, 'alice7', 'client'), { recursive: true })
     const reborn = await client('alice7')
-    await assert.rejects(reborn.send(bob.peerId, { text: 'again from 1' }), { name: 'CustodyRefusedError', message: /tombstoned/ })
+    const events: ClientProgressEvent[] = []
+    const sent = await reborn.send(bob.peerId, { text: 'again from 1' }, { onProgress: e => { if (e.type === 'send:renumbered') events.push(e) } })
+    assert.equal(sent.seq, 2n)
+    assert.deepEqual(sent.renumbered, { acked: 1n, carried: false })
+    assert.equal(events.length, 1, 'said once')
+    assert.deepEqual((await readAll(bob)).map(m => [m.seq, m.text]), [[2n, 'again from 1']])
   })
 
   it('two clients sharing a repo never reuse a sequence number', async () => {

@@ -58,8 +58,10 @@ export function register (program: Command, ctx: CliContext): void {
           lifetime, minRelays, timeout, encrypt: flags.encrypt, onProgress, signal: ctx.signal
         })
         const relays = sent.relays.map(r => r.toString())
+        const json: Record<string, unknown> = { event: 'sent', to: sent.to.toString(), seq: sent.seq, value: sent.value, relays }
+        if (sent.renumbered != null) json.renumbered = sent.renumbered
         out.result(
-          { event: 'sent', to: sent.to.toString(), seq: sent.seq, value: sent.value, relays },
+          json,
           `sent message ${sent.seq} to ${sent.to.toString()}${sent.encrypted ? ' (encrypted)' : ''}; held by ${relays.length} relay(s): ${sent.relays.map(r => shortPeer(r)).join(', ')}`
         )
         if (flags.waitReceipt !== true) return

@@ -1,17 +1,21 @@
 import { RelayResponse } from '../../pb/relay.ts'
+import { ackedSequence } from './tombstone.ts'
 import type { Handler } from './index.ts'
 
 /**
  * PUT (custody): the record goes through the same ingest path as a topic message. The answer
  * says what the relay now holds for (key, signer): a stale record still gets OK when the relay
- * holds that sequence or better, which is what custody asks.
+ * holds that sequence or better, which is what custody asks. A record covered by a tombstone is
+ * refused as `tombstoned` with the tombstone's sequence in `acked`, so a sender that lost its
+ * state can number its next record above it.
  */
 export const handlePut: Handler = async (request, context, reply, options) => {
   if (request.record == null) {
     await reply({ status: RelayResponse.Status.ERROR, error: 'MissingRecord', records: [], done: true }, options)
     return
   }
-  const result = await context.ingest.ingest(request.record, { now: context.now(), routingKey: request.key, source: 'custody' })
+  const now = context.now()
+  const result = await context.ingest.ingest(request.record, { now, routingKey: request.key, source: 'custody' })
   if (result.status === 'invalid' || result.status === 'refused') {
     await reply({ status: RelayResponse.Status.REFUSED, error: result.error?.name ?? result.reason, records: [], done: true }, options)
     return
@@ -19,7 +23,8 @@ export const handlePut: Handler = async (request, context, reply, options) => {
   const held = await context.store.query(result.record.routingKey, result.record.signer)
   if (held == null) {
     // tombstoned: the receiver already acknowledged this sequence, which is custody's end
-    await reply({ status: RelayResponse.Status.REFUSED, error: result.status, records: [], done: true }, options)
+    const acked = await ackedSequence(context, result.record.routingKey, result.record.signer, now)
+    await reply({ status: RelayResponse.Status.REFUSED, error: result.status, acked, records: [], done: true }, options)
     return
   }
   await reply({ status: RelayResponse.Status.OK, sequence: held.sequence, records: [], done: true }, options)
