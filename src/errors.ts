@@ -245,6 +245,12 @@ export class NameNotFoundError extends IptsError {
   override name = 'NameNotFoundError'
 }
 
+/** A relay-list record's value is not a valid relay list (protocol section 12). */
+export class InvalidRelayListError extends IptsError {
+  static override name = 'InvalidRelayListError'
+  override name = 'InvalidRelayListError'
+}
+
 /** A relay answered the relay protocol with something unexpected. */
 export class RelayProtocolError extends IptsError {
   static override name = 'RelayProtocolError'

@@ -74,10 +74,11 @@
  * @packageDocumentation
  */
 
-export { createClient, Client, findRelays, listReceipts, parsePeerId } from './client/index.ts'
+export { createClient, Client, describeValue, findRelays, listReceipts, parsePeerId, relayListFromValue, relayListToValue } from './client/index.ts'
 export type {
   CreateClientOptions, ClientEvents, ClientProgressEvent, ClientProgressType, InboxMessage, InboxOptions,
-  ProgressOptions, ReceiptInfo, ResolveResult, SendContent, SendOptions, SendResult
+  ProgressOptions, ReceiptInfo, RelayList, RelayListInfo, Renumbered, ResolveResult, SendContent, SendOptions, SendResult,
+  SetRelaysResult, ValueContent
 } from './client/index.ts'
 export {
   envelopeToValue, valueToEnvelope, encodeEnvelope, decodeEnvelope, maxInlineBytes, fitsInline

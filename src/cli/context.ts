@@ -52,6 +52,17 @@ export function progressRenderer (out: Output): (evt: ClientProgressEvent) => vo
       case 'custody:confirmed':
         out.progress(`custody ${evt.detail.confirmed}/${evt.detail.needed}: relay ${shortPeer(evt.detail.relay)} holds sequence ${evt.detail.sequence}`)
         break
+      case 'send:route': {
+        const { to, chosen, wanted, min, fallback, failed } = evt.detail
+        if (fallback) {
+          out.note(`none of the ${wanted} relay(s) ${shortPeer(to)} chose answered (${failed.map(f => `${f.relay}: ${f.error.message}`).join('; ')}); sending through any relay instead`)
+        } else if (chosen.length < min) {
+          out.note(`only ${chosen.length} of the relays ${shortPeer(to)} chose answered, and it asks for ${min}: custody on those`)
+        } else {
+          out.progress(`${shortPeer(to)} chose ${wanted} relay(s); custody on ${chosen.map(p => shortPeer(p)).join(', ')}`)
+        }
+        break
+      }
       case 'send:renumbered': {
         const { acked, held, carried, replaced, seq, to } = evt.detail
         const why = [

@@ -9,6 +9,7 @@ import { register as registerId } from './commands/id.ts'
 import { register as registerInbox } from './commands/inbox.ts'
 import { register as registerReceipts } from './commands/receipts.ts'
 import { register as registerRelay } from './commands/relay.ts'
+import { register as registerRelays } from './commands/relays.ts'
 import { register as registerResolve } from './commands/resolve.ts'
 import { register as registerSend } from './commands/send.ts'
 import type { CliContext } from './context.ts'
@@ -19,10 +20,14 @@ export function buildProgram (ctx: CliContext): Command {
     .version('0.1.0')
     .showSuggestionAfterError()
     .exitOverride()
-  for (const register of [registerId, registerRelay, registerSend, registerInbox, registerReceipts, registerResolve, registerDemo]) {
+  for (const register of [registerId, registerRelay, registerSend, registerInbox, registerReceipts, registerRelays, registerResolve, registerDemo]) {
     register(program, ctx)
   }
-  for (const command of program.commands) command.exitOverride()
+  const override = (command: Command): void => {
+    command.exitOverride()
+    for (const sub of command.commands) override(sub)
+  }
+  for (const command of program.commands) override(command)
   return program
 }
 

@@ -8,15 +8,17 @@ import { InvalidParametersError, TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { CID } from 'multiformats/cid'
-import { second, minute } from '../constants.ts'
+import { day, second, minute } from '../constants.ts'
 import { CustodyRefusedError, NameNotFoundError, NoRelaysError, ReceiptTimeoutError, RelayProtocolError } from '../errors.ts'
 import { createNode } from '../node.ts'
 import {
-  DEFAULT_LIFETIME, MAX_ACK_ENTRIES, RecordValidator, createAck, createTaggedRecord, isBetter,
+  DEFAULT_LIFETIME, MAX_ACK_ENTRIES, RecordValidator, createAck, createPlainRecord, createTaggedRecord, isBetter,
   nameRoutingKey, topicForKey
 } from '../record/index.ts'
 import { Channel } from './channel.ts'
+import { dialChosen, resolveRelayList } from './chosen.ts'
 import { ensureCustody } from './custody.ts'
+import { checkRelayList, relayListToValue } from './relay-list.ts'
 import { MAX_CARRIED } from './payload.ts'
 import { planRecovery, probeRelays } from './recover.ts'
 import { connectedRelays, findRelays } from './discover.ts'
@@ -29,6 +31,7 @@ import { anySignal, defer, shortPeer, sleep } from './util.ts'
 import type { CustodyOptions, CustodyResult } from './custody.ts'
 import type { ClientProgressEvent, ProgressOptions } from './events.ts'
 import type { Recovery, RelayView, Renumbered } from './recover.ts'
+import type { RelayList } from './relay-list.ts'
 import type { InboxMessage, ReceivedRecord } from './inbox.ts'
 import type { NewMessage } from './outbox.ts'
 import type { ClientState, StateData } from './state.ts'
@@ -53,6 +56,8 @@ export const WATCH_REFRESH = minute
 export const DEFAULT_RECEIPT_TIMEOUT = 60 * second
 /** Inbox records queued for the reader before relay streams are slowed down. */
 const INBOX_QUEUE = 256
+/** Lifetime of a relay-list record: the longest relays accept by default (30 days), ms. */
+export const RELAY_LIST_LIFETIME = 30 * day
 /** Times one send renumbers past relays before it gives up (twice: a race with another writer). */
 export const MAX_RENUMBERS = 2
 
@@ -129,6 +134,24 @@ export interface ReceiptInfo {
 export interface ResolveResult {
   name: PeerId
   value: string
+  sequence: bigint
+  eol: number
+}
+
+export interface SetRelaysResult {
+  list: RelayList
+  /** The list record's sequence. */
+  sequence: bigint
+  /** When relays drop it unless it is set again, ms since the epoch. */
+  eol: number
+  /** Relays that confirmed they hold it. */
+  relays: PeerId[]
+  /** Listed relays that could not be dialled now. */
+  unreachable: string[]
+}
+
+export interface RelayListInfo extends RelayList {
+  peer: PeerId
   sequence: bigint
   eol: number
 }
@@ -226,9 +249,16 @@ export class Client extends TypedEventEmitter<ClientEvents> {
     const message = newMessage(content, options)
     checkMessageFits(message, receiver)
     const signal = anySignal([options.signal, this.shutdown.signal, AbortSignal.timeout(options.timeout ?? DEFAULT_SEND_TIMEOUT)])
-    const relays = await this.reachRelays({ signal, onProgress: options.onProgress })
-    const minRelays = options.minRelays ?? (relays.length >= 2 ? 2 : 1)
-    if (relays.length === 0 || relays.length < minRelays) {
+    const reachable = await this.reachRelays({ signal, onProgress: options.onProgress })
+    if (reachable.length === 0) throw new NoRelaysError(this.noRelaysReason(0, options.minRelays ?? 1))
+    // the receiver's chosen relays, when it named some and one of them answers (section 12)
+    const chosen = await this.reachChosen(receiver, reachable, { signal })
+    const relays = chosen.reached.length > 0 ? chosen.reached : reachable
+    if (chosen.list != null) {
+      options.onProgress?.({ type: 'send:route', detail: { to: receiver, chosen: chosen.reached, wanted: chosen.list.relays.length, min: chosen.list.min, fallback: chosen.reached.length === 0, failed: chosen.failed } })
+    }
+    const minRelays = options.minRelays ?? (chosen.reached.length > 0 ? Math.min(chosen.list?.min ?? 1, chosen.reached.length) : relays.length >= 2 ? 2 : 1)
+    if (relays.length < minRelays) {
       throw new NoRelaysError(this.noRelaysReason(relays.length, minRelays))
     }
     const delivery: Delivery = { seq: undefined }
@@ -284,9 +314,13 @@ export class Client extends TypedEventEmitter<ClientEvents> {
       return results.filter(ok => ok).length
     }
     const background = (async () => {
-      const drained = await drainAll(relays)
+      // our chosen relays first: that is where senders put our mail (section 12)
+      const chosen = await this.reachChosen(this.peerId, relays, { signal })
+      for (const r of chosen.reached) reached.set(r.toString(), r)
+      const rest = relays.filter(r => !chosen.reached.some(c => c.equals(r)))
+      const drained = (chosen.reached.length > 0 ? await drainAll(chosen.reached) : 0) + await drainAll(rest)
       drainsDone = true
-      options.onProgress?.({ type: 'inbox:caught-up', detail: { relays: relays.length, drained } })
+      options.onProgress?.({ type: 'inbox:caught-up', detail: { relays: chosen.reached.length + rest.length, drained } })
       if (!watch) {
         channel.close(drained === 0 ? new NoRelaysError('no relay could be drained') : undefined)
         return
@@ -358,7 +392,7 @@ export class Client extends TypedEventEmitter<ClientEvents> {
     const signal = anySignal([options.signal, this.shutdown.signal])
     const relays = await this.reachRelays({ signal, onProgress: options.onProgress })
     if (relays.length === 0) throw new NoRelaysError(this.noRelaysReason(0, 1))
-    await this.collectReceipts(relays, { signal, onProgress: options.onProgress })
+    await this.collectReceipts(await this.withOwnChosen(relays, { signal }), { signal, onProgress: options.onProgress })
     return listReceipts(await this.state.read())
   }
 
@@ -392,7 +426,7 @@ export class Client extends TypedEventEmitter<ClientEvents> {
     const poll = (async () => {
       let delay = second
       while (!signal.aborted) {
-        const relays = await this.reachRelays({ signal }).catch(() => [])
+        const relays = await this.reachRelays({ signal }).then(async r => this.withOwnChosen(r, { signal })).catch(() => [])
         await Promise.all(relays.map(async relay => this.drainRelay(relay, reader.routingKey, onBytes, { signal })))
         await sleep(delay, signal)
         delay = Math.min(delay * 2, 8 * second)
@@ -415,6 +449,53 @@ export class Client extends TypedEventEmitter<ClientEvents> {
       stopWatching()
       await poll.catch(() => {})
     }
+  }
+
+  /**
+   * Publishes our relay list (section 12): the relays we want our mail kept on, in order, and how
+   * many of them must hold each message. Signed with our key as our IPNS name's record, numbered
+   * above any list relays hold, and handed to every relay reached and every relay in the list.
+   *
+   * @throws InvalidRelayListError if the list is not valid
+   * @throws NoRelaysError if no relay can be reached
+   * @throws CustodyTimeoutError / CustodyRefusedError if no relay took it
+   */
+  async setRelays (list: RelayList, options: AbortOptions & ProgressOptions & { lifetime?: number } = {}): Promise<SetRelaysResult> {
+    const checked = checkRelayList(list)
+    const value = relayListToValue(checked)
+    const signal = anySignal([options.signal, this.shutdown.signal])
+    const relays = await this.reachRelays({ signal, onProgress: options.onProgress })
+    const listed = await dialChosen(this.node, checked, { signal, timeout: DIAL_TIMEOUT })
+    const targets = [...new Map([...relays, ...listed.reached].map(p => [p.toString(), p])).values()]
+    if (targets.length === 0) throw new NoRelaysError(this.noRelaysReason(0, 1))
+    const current = await resolveRelayList(this.node, this.validator, targets, this.peerId, { signal, now: this.now(), timeout: DIAL_TIMEOUT })
+    const record = await this.state.update(async data => {
+      const held = current.resolved?.record.sequence ?? 0n
+      const sequence = bigMax(BigInt(data.relayList?.seq ?? '0'), held) + 1n
+      data.relayList = { seq: sequence.toString() }
+      const now = this.now()
+      return createPlainRecord(this.privateKey, { value, sequence, lifetime: options.lifetime ?? RELAY_LIST_LIFETIME, now })
+    })
+    this.publishBestEffort(record)
+    const custody = await ensureCustody(this.node, targets, record, { minRelays: 1, signal: anySignal([signal, AbortSignal.timeout(DEFAULT_SEND_TIMEOUT)]), onProgress: options.onProgress })
+    return { list: checked, sequence: record.sequence, eol: record.eol, relays: custody.confirmed, unreachable: listed.failed.map(f => f.relay) }
+  }
+
+  /**
+   * Resolves `peer`'s relay list (ours by default) through the relays we reach.
+   *
+   * @throws NameNotFoundError if no reachable relay holds a valid list for it
+   */
+  async relayList (peer?: PeerId | string, options: AbortOptions & ProgressOptions = {}): Promise<RelayListInfo> {
+    const target = peer == null ? this.peerId : parsePeerId(peer)
+    const signal = anySignal([options.signal, this.shutdown.signal])
+    const relays = await this.reachRelays({ signal, onProgress: options.onProgress })
+    if (relays.length === 0) throw new NoRelaysError(this.noRelaysReason(0, 1))
+    const { resolved, refused } = await resolveRelayList(this.node, this.validator, relays, target, { signal, now: this.now(), timeout: DIAL_TIMEOUT })
+    if (resolved == null) {
+      throw new NameNotFoundError(`no relay holds a valid relay list for ${target.toString()}${refused.length > 0 ? ` (${refused.join(', ')})` : ''}`)
+    }
+    return { peer: target, ...resolved.list, sequence: resolved.record.sequence, eol: resolved.record.eol }
   }
 
   /**
@@ -590,7 +671,9 @@ export class Client extends TypedEventEmitter<ClientEvents> {
   private async sendReceipt (to: PeerId, relays: PeerId[], options: AbortOptions & ProgressOptions): Promise<void> {
     try {
       const signal = anySignal([options.signal, this.shutdown.signal, AbortSignal.timeout(RECEIPT_SEND_TIMEOUT)])
-      const { record, custody } = await this.deliver(to, undefined, relays, { minRelays: 1, signal })
+      // to the relays the sender chose, when it chose some (section 12)
+      const chosen = await this.reachChosen(to, relays, { signal })
+      const { record, custody } = await this.deliver(to, undefined, chosen.reached.length > 0 ? chosen.reached : relays, { minRelays: 1, signal })
       options.onProgress?.({ type: 'receipt:sent', detail: { to, seq: record.sequence, relays: custody.confirmed } })
     } catch (err: any) {
       options.onProgress?.({ type: 'receipt:failed', detail: { to, error: err } })
@@ -671,6 +754,20 @@ export class Client extends TypedEventEmitter<ClientEvents> {
   /** Publishes on the record's topic for subscribers online now; custody does not depend on it. */
   private publishBestEffort (record: IptsRecord): void {
     this.node.services.pubsub.publish(topicForKey(record.routingKey), record.bytes).catch(() => {})
+  }
+
+  /** `peer`'s relay list, if a relay has one, and the relays in it we could dial, in its order. */
+  private async reachChosen (peer: PeerId, relays: PeerId[], options: AbortOptions): Promise<{ list?: RelayList, reached: PeerId[], failed: Array<{ relay: string, error: Error }> }> {
+    const { resolved } = await resolveRelayList(this.node, this.validator, relays, peer, { signal: options.signal, now: this.now(), timeout: DIAL_TIMEOUT })
+    if (resolved == null) return { reached: [], failed: [] }
+    const dialled = await dialChosen(this.node, resolved.list, { signal: options.signal, timeout: DIAL_TIMEOUT })
+    return { list: resolved.list, ...dialled }
+  }
+
+  /** `relays` plus the relays of our own list we could dial (where our mail, receipts included, is kept). */
+  private async withOwnChosen (relays: PeerId[], options: AbortOptions): Promise<PeerId[]> {
+    const { reached } = await this.reachChosen(this.peerId, relays, options)
+    return [...new Map([...reached, ...relays].map(p => [p.toString(), p])).values()]
   }
 
   private noRelaysReason (reachable: number, needed: number): string {

@@ -16,6 +16,11 @@ export type ClientProgressEvent =
    * one when `carried`). Happens when the state was lost; said once per send.
    */
   | { type: 'send:renumbered', detail: { to: PeerId, seq: bigint, acked?: bigint, held?: bigint, carried: boolean, replaced?: bigint } }
+  /**
+   * The receiver named its chosen relays (`wanted` of them, `min` to hold each message): custody is
+   * sought on those reached (`chosen`, in its order); with none reached, on any relay (`fallback`).
+   */
+  | { type: 'send:route', detail: { to: PeerId, chosen: PeerId[], wanted: number, min: number, fallback: boolean, failed: Array<{ relay: string, error: Error }> } }
   /** A relay refused the record; it is not asked again. */
   | { type: 'custody:refused', detail: { relay: PeerId, reason: string } }
   /** A PUT failed; it is retried after `delay` ms. */

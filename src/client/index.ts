@@ -12,9 +12,14 @@ import type { PrivateKey } from '@libp2p/interface'
 export { Client, listReceipts } from './client.ts'
 export { parsePeerId } from './peer.ts'
 export type {
-  ClientEvents, InboxOptions, ReceiptInfo, ResolveResult, SendContent, SendOptions, SendResult
+  ClientEvents, InboxOptions, ReceiptInfo, RelayListInfo, ResolveResult, SendContent, SendOptions, SendResult, SetRelaysResult
 } from './client.ts'
 export type { InboxMessage } from './inbox.ts'
+export { relayListFromValue, relayListToValue } from './relay-list.ts'
+export type { RelayList } from './relay-list.ts'
+export { describeValue } from './value.ts'
+export type { ValueContent } from './value.ts'
+export type { Renumbered } from './recover.ts'
 export type { ClientProgressEvent, ClientProgressType, ProgressOptions } from './events.ts'
 export { findRelays } from './discover.ts'
 export type { FindRelaysOptions } from './discover.ts'

@@ -72,6 +72,8 @@ export interface PeerState {
 export interface StateData {
   version: number
   peers: Record<string, PeerState>
+  /** The last sequence of our relay-list record (section 12). */
+  relayList?: { seq: string }
 }
 
 export function emptyState (): StateData {
