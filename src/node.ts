@@ -22,6 +22,7 @@ import type { GossipSub } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
+import type { NodeMetrics } from './metrics.ts'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 
 /** The DHT protocol of the ipts rendezvous network (a separate DHT from the public IPFS one). */
@@ -62,6 +63,8 @@ export interface NodeOptions {
   relay?: boolean
   /** Upper bound on open connections. @default 300 */
   maxConnections?: number
+  /** Metrics for libp2p, gossipsub and every service (`new PrometheusExport().node`). @default none */
+  metrics?: NodeMetrics
 }
 
 /** How long a provider record lives on the ipts DHT (kad-dht's `reprovide.validity`). */
@@ -98,6 +101,9 @@ export async function createNode (options: NodeOptions = {}): Promise<IptsNode> 
       allowPublishToZeroTopicPeers: true,
       ignoreDuplicatePublishError: true,
       emitSelf: false,
+      ...(options.metrics != null
+        ? { metricsRegister: options.metrics.gossipsub as any, metricsTopicStrToLabel: options.metrics.topicLabels }
+        : {}),
       ...(relay
         ? {
             maxTopicBytesPerPeer: RELAY_MAX_TOPIC_BYTES_PER_PEER,
@@ -154,7 +160,8 @@ export async function createNode (options: NodeOptions = {}): Promise<IptsNode> 
       abortConnectionOnPingFailure: false,
       pingInterval: 30 * second
     },
-    services: services as any
+    services: services as any,
+    ...(options.metrics != null ? { metrics: options.metrics.libp2p } : {})
   })
   return node as unknown as IptsNode
 }
