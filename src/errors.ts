@@ -132,55 +132,60 @@ export class SyncBusyError extends IptsError {
 // --- relay/: policy and store ------------------------------------------------------------------
 
 /**
- * Base class of the relay's policy refusals. `reason` is the label the refusal is counted
- * under (`size`, `lifetime`, `rate`, `topics`, `key-full`, `store-full`).
+ * Base class of the refusals that enforce a limit the relay's operator sets. Like every refusal,
+ * each is counted and answered under its class name (src/relay/refusals.ts).
  */
 export class PolicyError extends IptsError {
   static override name = 'PolicyError'
   override name = 'PolicyError'
-  readonly reason: string = 'policy'
 }
 
 /** The record is larger than this relay's `maxRecordSize` (which may be below the IPNS 10 KiB). */
 export class RecordOverSizeLimitError extends PolicyError {
   static override name = 'RecordOverSizeLimitError'
   override name = 'RecordOverSizeLimitError'
-  override readonly reason = 'size'
 }
 
 /** The record's EOL lies further in the future than this relay's `maxLifetime`. */
 export class LifetimeTooLongError extends PolicyError {
   static override name = 'LifetimeTooLongError'
   override name = 'LifetimeTooLongError'
-  override readonly reason = 'lifetime'
 }
 
 /** The peer published more than `maxPublishesPerPeerPerMinute`. */
 export class RateLimitedError extends PolicyError {
   static override name = 'RateLimitedError'
   override name = 'RateLimitedError'
-  override readonly reason = 'rate'
 }
 
 /** The peer already made the relay follow `maxTopicsPerPeer` topics. */
 export class TooManyTopicsError extends PolicyError {
   static override name = 'TooManyTopicsError'
   override name = 'TooManyTopicsError'
-  override readonly reason = 'topics'
+}
+
+/** The peers of one host (IP address; IPv6: one /64) already made the relay follow `maxTopicsPerHost` topics. */
+export class HostTooManyTopicsError extends PolicyError {
+  static override name = 'HostTooManyTopicsError'
+  override name = 'HostTooManyTopicsError'
+}
+
+/** The relay already follows `maxTopics` record topics. */
+export class TopicsFullError extends PolicyError {
+  static override name = 'TopicsFullError'
+  override name = 'TopicsFullError'
 }
 
 /** The routing key already holds `maxRecordsPerKey` records from other signers. */
 export class KeyFullError extends PolicyError {
   static override name = 'KeyFullError'
   override name = 'KeyFullError'
-  override readonly reason = 'key-full'
 }
 
 /** The store cannot make room within `maxRecords` / `maxBytes`, even by evicting other keys. */
 export class StoreFullError extends PolicyError {
   static override name = 'StoreFullError'
   override name = 'StoreFullError'
-  override readonly reason = 'store-full'
 }
 
 /** The record store was used before `open()` or after `close()`. */

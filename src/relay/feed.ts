@@ -13,6 +13,7 @@ import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { IptsError } from '../errors.ts'
 import { decodeItem, encodeItem } from '../sync/index.ts'
 import { verdict } from './follower.ts'
+import { refusalReason } from './refusals.ts'
 import type { Ingest } from './ingest.ts'
 import type { Counters } from './counters.ts'
 import type { Policy } from './policy.ts'
@@ -79,7 +80,7 @@ export class Feed {
   private async validate (peer: PeerId, msg: Message): Promise<TopicValidatorResult> {
     const now = this.c.now()
     if (!this.c.policy.allowPublish(peer.toString(), now)) {
-      this.c.counters.refused('rate')
+      this.c.counters.refused('RateLimitedError', 'feed')
       return TopicValidatorResult.Ignore
     }
     let item
@@ -87,13 +88,13 @@ export class Feed {
       item = decodeItem(msg.data)
     } catch (err: any) {
       if (err instanceof IptsError) {
-        this.c.counters.refused(`invalid:${err.name}`)
+        this.c.counters.refused(refusalReason(err), 'feed')
         return TopicValidatorResult.Reject
       }
       throw err
     }
     if (item.kind !== 'record') {
-      this.c.counters.refused('invalid:InvalidSyncItemError')
+      this.c.counters.refused('InvalidSyncItemError', 'feed')
       return TopicValidatorResult.Reject
     }
     try {

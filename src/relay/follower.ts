@@ -15,6 +15,7 @@
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { isRecordTopic, keyForTopic, validateAck } from '../record/index.ts'
 import { IptsError } from '../errors.ts'
+import { refusalReason } from './refusals.ts'
 import { second } from '../constants.ts'
 import { limitAnnouncements } from './announce.ts'
 import { InterestTable } from './interest.ts'
@@ -67,6 +68,8 @@ export class Follower {
   private readonly subscribeBatch: number
   private readonly interest: InterestTable
   private readonly grace: number
+  /** The caps in force (for status). */
+  readonly limits: InterestLimits
   /** Topics subscribed in gossipsub (following, or queued to be). */
   private readonly joined = new Set<string>()
   private readonly pending: string[] = []
@@ -79,12 +82,13 @@ export class Follower {
     this.c = components
     this.subscribeBatch = init.subscribeBatch ?? 500
     this.grace = init.grace ?? DEFAULT_FOLLOW_GRACE
-    this.interest = new InterestTable({
+    this.limits = {
       maxTopicsPerPeer: init.maxTopicsPerPeer,
       maxTopicsPerHost: init.maxTopicsPerHost ?? DEFAULT_MAX_TOPICS_PER_HOST,
       maxTopics: init.maxTopics ?? DEFAULT_MAX_TOPICS,
       grace: this.grace
-    })
+    }
+    this.interest = new InterestTable(this.limits)
     this.onSubscriptionChange = this.onSubscriptionChange.bind(this)
     this.onPeerDisconnect = this.onPeerDisconnect.bind(this)
     this.validateRecordMessage = this.validateRecordMessage.bind(this)
@@ -178,7 +182,7 @@ export class Follower {
       }
       const result = this.interest.add(peer, this.c.hostOf(peerId), topic)
       if (result.status === 'refused') {
-        this.c.counters.refused(result.reason)
+        this.c.counters.refused(result.reason, 'gossip')
         continue
       }
       if (result.status === 'added' && result.topicIsNew) {
@@ -247,7 +251,7 @@ export class Follower {
     const now = this.c.now()
     // charge the peer that handed us the message, not its author: fresh author keys are free
     if (!this.c.policy.allowPublish(peer.toString(), now)) {
-      this.c.counters.refused('rate')
+      this.c.counters.refused('RateLimitedError', 'gossip')
       return TopicValidatorResult.Ignore
     }
     let routingKey: Uint8Array
@@ -275,7 +279,7 @@ export class Follower {
       return TopicValidatorResult.Accept
     } catch (err: any) {
       if (err instanceof IptsError) {
-        this.c.counters.refused(`invalid:${err.name}`)
+        this.c.counters.refused(refusalReason(err), 'gossip')
         return TopicValidatorResult.Reject
       }
       this.c.log.error('ack failed - %e', err)
@@ -294,7 +298,7 @@ export function verdict (status: string, reason?: string): TopicValidatorResult 
     case 'stored': return TopicValidatorResult.Accept
     case 'invalid': return TopicValidatorResult.Reject
     case 'refused':
-      return reason === 'key-full' || reason === 'store-full'
+      return reason === 'KeyFullError' || reason === 'StoreFullError'
         ? TopicValidatorResult.Ignore
         : TopicValidatorResult.Reject
     default: return TopicValidatorResult.Ignore

@@ -6,10 +6,11 @@ import { createNode } from '../node.ts'
 import { Relay } from './relay.ts'
 import type { RelayInit } from './relay.ts'
 import type { IptsNode } from '../node.ts'
+import type { NodeMetrics } from '../metrics.ts'
 import type { PrivateKey } from '@libp2p/interface'
 
 export { Relay } from './relay.ts'
-export type { RelayInit, RelayEvents, RelayStatus } from './relay.ts'
+export type { RelayInit, RelayEvents, RelayLimit, RelayStatus } from './relay.ts'
 export { RELAY_PROTOCOL } from './protocol.ts'
 export { ACK_TOPIC } from './follower.ts'
 
@@ -26,6 +27,8 @@ export interface CreateRelayOptions extends Omit<RelayInit, 'path'> {
   public?: boolean
   /** Run the rendezvous DHT as a server. @default true */
   dht?: boolean
+  /** Metrics for the node and the relay (`new PrometheusExport().node`; one per process). @default none */
+  metrics?: NodeMetrics
 }
 
 export interface RelayHandle {
@@ -41,7 +44,8 @@ export async function createRelay (options: CreateRelayOptions): Promise<RelayHa
     bootstrap: options.bootstrap,
     public: options.public,
     dht: (options.dht ?? true) ? 'server' : false,
-    relay: true
+    relay: true,
+    metrics: options.metrics
   })
   const relay = new Relay(node, { ...options, path: join(options.repo, 'relay') })
   try {

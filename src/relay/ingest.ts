@@ -3,11 +3,13 @@
  * a custody PUT, or relay sync. Validation, policy and storage happen here and nowhere else,
  * so a relay never accepts through one path what it would refuse on another.
  */
-import { IptsError } from '../errors.ts'
+import { IptsError, KeyFullError, StoreFullError } from '../errors.ts'
+import { refusalReason } from './refusals.ts'
 import type { Policy } from './policy.ts'
 import type { RecordStore } from './store.ts'
 import type { IptsRecord, RecordValidator } from '../record/index.ts'
 import type { Counters } from './counters.ts'
+import type { RefusalReason } from './refusals.ts'
 
 /**
  * The path a record came in on: a record topic (`gossip`), a custody PUT, relay sync, or the
@@ -18,8 +20,8 @@ export type IngestSource = 'gossip' | 'custody' | 'sync' | 'feed'
 export type IngestResult =
   | { status: 'stored', record: IptsRecord }
   | { status: 'stale' | 'duplicate' | 'tombstoned', record: IptsRecord }
-  | { status: 'refused', reason: string, error?: Error }
-  | { status: 'invalid', reason: string, error: Error }
+  | { status: 'refused', reason: RefusalReason, error: IptsError }
+  | { status: 'invalid', reason: RefusalReason, error: IptsError }
 
 export interface IngestComponents {
   validator: RecordValidator
@@ -46,7 +48,9 @@ export class Ingest {
 
   /**
    * Validate, apply policy and store one record. Never throws for bad input: every refusal is
-   * a result with a reason, counted under `ipts_refused_total{reason}`.
+   * a result with its reason (the error's class name, see refusals.ts), counted under
+   * `ipts_records_refused_total{reason}` and `ipts_records_refused_by_source_total{source}`.
+   * `invalid` is the sender's fault (gossip rejects it); `refused` is this relay's policy.
    */
   async ingest (bytes: Uint8Array, options: IngestOptions): Promise<IngestResult> {
     const { validator, policy, store, counters } = this.components
@@ -55,8 +59,8 @@ export class Ingest {
       record = validator.validate(bytes, { now: options.now, routingKey: options.routingKey, maxSize: policy.maxRecordSize })
     } catch (err: any) {
       if (err instanceof IptsError) {
-        const reason = `invalid:${err.name}`
-        counters.refused(reason)
+        const reason = refusalReason(err)
+        counters.refused(reason, options.source)
         return { status: 'invalid', reason, error: err }
       }
       throw err
@@ -65,8 +69,8 @@ export class Ingest {
       policy.checkRecord(record, options.now)
     } catch (err: any) {
       if (err instanceof IptsError) {
-        const reason = policyReason(err)
-        counters.refused(reason)
+        const reason = refusalReason(err)
+        counters.refused(reason, options.source)
         return { status: 'refused', reason, error: err }
       }
       throw err
@@ -78,16 +82,14 @@ export class Ingest {
       return { status: 'stored', record }
     }
     if (result.status === 'refused') {
-      counters.refused(result.reason)
-      return { status: 'refused', reason: result.reason }
+      const error = result.reason === 'key-full'
+        ? new KeyFullError(`the key already holds ${store.maxRecordsPerKey} records from other signers`)
+        : new StoreFullError('no room within maxRecords / maxBytes, even by evicting other keys')
+      const reason = refusalReason(error)
+      counters.refused(reason, options.source)
+      return { status: 'refused', reason, error }
     }
     counters.ignored(result.status)
     return { status: result.status, record }
   }
-}
-
-/** `LifetimeTooLongError` -> `lifetime`, the reason label policy refusals are counted under. */
-export function policyReason (err: Error): string {
-  const name = err.name.replace(/Error$/, '')
-  return name.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()
 }

@@ -20,8 +20,8 @@ export interface InterestLimits {
   grace: number
 }
 
-/** Why an interest was not taken: the refusal reasons it is counted under. */
-export type InterestRefusal = 'topics-per-peer' | 'topics-per-host' | 'topics-total'
+/** Why an interest was not taken: the refusal it is counted as (src/relay/refusals.ts). */
+export type InterestRefusal = 'TooManyTopicsError' | 'HostTooManyTopicsError' | 'TopicsFullError'
 
 export type AddResult =
   | { status: 'added', topicIsNew: boolean }
@@ -84,9 +84,9 @@ export class InterestTable {
     const entry = this.byPeer.get(peer)
     if (entry?.topics.has(topic) === true) return { status: 'known' }
     const followed = this.has(topic)
-    if ((entry?.topics.size ?? 0) >= this.limits.maxTopicsPerPeer) return { status: 'refused', reason: 'topics-per-peer' }
-    if ((this.byHost.get(host) ?? 0) >= this.limits.maxTopicsPerHost) return { status: 'refused', reason: 'topics-per-host' }
-    if (!followed && this.size >= this.limits.maxTopics) return { status: 'refused', reason: 'topics-total' }
+    if ((entry?.topics.size ?? 0) >= this.limits.maxTopicsPerPeer) return { status: 'refused', reason: 'TooManyTopicsError' }
+    if ((this.byHost.get(host) ?? 0) >= this.limits.maxTopicsPerHost) return { status: 'refused', reason: 'HostTooManyTopicsError' }
+    if (!followed && this.size >= this.limits.maxTopics) return { status: 'refused', reason: 'TopicsFullError' }
 
     let peerEntry = entry
     if (peerEntry == null) {

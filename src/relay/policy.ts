@@ -8,14 +8,13 @@
  * are carried here so one init object configures both.
  */
 import { LRUCache } from 'lru-cache'
-import { IptsError, LifetimeTooLongError, PolicyError, RateLimitedError, RecordOverSizeLimitError, TooManyTopicsError } from '../errors.ts'
+import { LifetimeTooLongError, RateLimitedError, RecordOverSizeLimitError, TooManyTopicsError } from '../errors.ts'
 import { minute } from '../constants.ts'
 import {
   DEFAULT_MAX_BYTES, DEFAULT_MAX_LIFETIME, DEFAULT_MAX_PUBLISHES_PER_PEER_PER_MINUTE, DEFAULT_MAX_RECORD_SIZE,
   DEFAULT_MAX_RECORDS, DEFAULT_MAX_RECORDS_PER_KEY, DEFAULT_MAX_TOPICS_PER_PEER, DEFAULT_MAX_TRACKED_PEERS, LIFETIME_SLACK
 } from './constants.ts'
 import type { IptsRecord } from '../record/index.ts'
-import type { PutResult } from './store.ts'
 
 export interface PolicyInit {
   /** largest record accepted, in bytes. @default 10240 (10 KiB) */
@@ -41,47 +40,6 @@ interface Bucket {
   updated: number
 }
 
-/**
- * Refusals by reason: `size`, `lifetime`, `rate`, `topics`, `key-full`, `store-full`, and
- * `invalid:<ErrorName>` for records that failed validation. The labels come from fixed sets,
- * so they can be metric labels.
- */
-export class PolicyCounters {
-  private readonly counts = new Map<string, number>()
-
-  /** Counts one refusal. */
-  count (reason: string): void {
-    this.counts.set(reason, (this.counts.get(reason) ?? 0) + 1)
-  }
-
-  /** Counts the refusal an error stands for and returns its reason label. */
-  countError (err: unknown): string {
-    const reason = reasonOf(err)
-    this.count(reason)
-    return reason
-  }
-
-  /** Counts a store refusal (`key-full`, `store-full`); other results are not refusals. */
-  countPut (result: PutResult): void {
-    if (result.status === 'refused') this.count(result.reason)
-  }
-
-  get (reason: string): number {
-    return this.counts.get(reason) ?? 0
-  }
-
-  toJSON (): Record<string, number> {
-    return Object.fromEntries(this.counts)
-  }
-}
-
-/** The reason label of a refusal: a policy error's `reason`, `invalid:<name>` for other ipts errors. */
-export function reasonOf (err: unknown): string {
-  if (err instanceof PolicyError) return err.reason
-  if (err instanceof IptsError) return `invalid:${err.name}`
-  return 'error'
-}
-
 export class Policy {
   readonly maxRecordSize: number
   readonly maxLifetime: number
@@ -90,10 +48,9 @@ export class Policy {
   readonly maxBytes: number
   readonly maxPublishesPerPeerPerMinute: number
   readonly maxTopicsPerPeer: number
-  readonly counters: PolicyCounters
   private readonly buckets: LRUCache<string, Bucket>
 
-  constructor (init: PolicyInit = {}, counters = new PolicyCounters()) {
+  constructor (init: PolicyInit = {}) {
     this.maxRecordSize = init.maxRecordSize ?? DEFAULT_MAX_RECORD_SIZE
     this.maxLifetime = init.maxLifetime ?? DEFAULT_MAX_LIFETIME
     this.maxRecordsPerKey = init.maxRecordsPerKey ?? DEFAULT_MAX_RECORDS_PER_KEY
@@ -101,7 +58,6 @@ export class Policy {
     this.maxBytes = init.maxBytes ?? DEFAULT_MAX_BYTES
     this.maxPublishesPerPeerPerMinute = init.maxPublishesPerPeerPerMinute ?? DEFAULT_MAX_PUBLISHES_PER_PEER_PER_MINUTE
     this.maxTopicsPerPeer = init.maxTopicsPerPeer ?? DEFAULT_MAX_TOPICS_PER_PEER
-    this.counters = counters
     this.buckets = new LRUCache({ max: Math.max(1, init.maxTrackedPeers ?? DEFAULT_MAX_TRACKED_PEERS) })
   }
 
@@ -111,23 +67,18 @@ export class Policy {
    * `now`. Expiry and signatures are the validator's job, not policy's.
    */
   checkRecord (record: IptsRecord, now: number): void {
-    try {
-      if (record.bytes.byteLength > this.maxRecordSize) {
-        throw new RecordOverSizeLimitError(`record of ${record.bytes.byteLength} bytes exceeds ${this.maxRecordSize}`)
-      }
-      if (record.eol - now > this.maxLifetime + LIFETIME_SLACK) {
-        throw new LifetimeTooLongError(`record lives ${record.eol - now} ms, more than ${this.maxLifetime}`)
-      }
-    } catch (err) {
-      this.counters.countError(err)
-      throw err
+    if (record.bytes.byteLength > this.maxRecordSize) {
+      throw new RecordOverSizeLimitError(`record of ${record.bytes.byteLength} bytes exceeds ${this.maxRecordSize}`)
+    }
+    if (record.eol - now > this.maxLifetime + LIFETIME_SLACK) {
+      throw new LifetimeTooLongError(`record lives ${record.eol - now} ms, more than ${this.maxLifetime}`)
     }
   }
 
   /**
    * Takes one token from the peer's bucket: true when the publish is within
-   * `maxPublishesPerPeerPerMinute` (a full minute's worth may come in one burst), false (and
-   * counted as `rate`) when not.
+   * `maxPublishesPerPeerPerMinute` (a full minute's worth may come in one burst), false when
+   * not (the caller counts the refusal as `RateLimitedError`).
    */
   allowPublish (peer: string, now: number): boolean {
     const capacity = this.maxPublishesPerPeerPerMinute
@@ -144,7 +95,6 @@ export class Policy {
       bucket.tokens -= 1
       return true
     }
-    this.counters.count('rate')
     return false
   }
 
@@ -157,13 +107,11 @@ export class Policy {
 
   /**
    * Whether a peer that already made the relay follow `topicCount` topics may add one more:
-   * true below `maxTopicsPerPeer`, false (and counted as `topics`) at it. The caller keeps the
-   * count, since it knows when topics are left.
+   * true below `maxTopicsPerPeer`, false at it (the caller counts the refusal as
+   * `TooManyTopicsError`). The caller keeps the count, since it knows when topics are left.
    */
   allowTopic (peer: string, topicCount: number): boolean {
-    if (topicCount < this.maxTopicsPerPeer) return true
-    this.counters.count('topics')
-    return false
+    return topicCount < this.maxTopicsPerPeer
   }
 
   /** `allowTopic`, throwing `TooManyTopicsError` instead of returning false. */

@@ -31,7 +31,9 @@ import type { FollowerInit } from './follower.ts'
 import type { HandlerContext } from './handlers/index.ts'
 import type { IptsNode } from '../node.ts'
 import type { IptsRecord } from '../record/index.ts'
-import type { Connection, Logger, Stream } from '@libp2p/interface'
+import type { RecentRefusal } from './counters.ts'
+import type { RefusalReason } from './refusals.ts'
+import type { Connection, Logger, Metrics, Stream } from '@libp2p/interface'
 
 export interface RelayInit extends PolicyInit {
   /** Directory of the relay's LevelDB store. */
@@ -65,8 +67,26 @@ export interface RelayEvents {
   'topic:follow': CustomEvent<{ topic: string, following: boolean }>
 }
 
+/** A limit in force, how close the relay is to it, and how often it refused something. */
+export interface RelayLimit {
+  /** the option (and config.json key) that sets it */
+  name: string
+  value: number
+  unit: 'bytes' | 'ms' | 'records' | 'topics' | 'publishes/min'
+  /** the amount the limit caps, now (limits on totals only) */
+  used?: number
+  /** the refusal the limit causes */
+  reason: RefusalReason
+  /** refusals under `reason` since start */
+  refused: number
+}
+
 export interface RelayStatus {
   peerId: string
+  /** addresses the node listens on, with /p2p/ */
+  addrs: string[]
+  /** seconds since `start()` */
+  uptime: number
   records: number
   bytes: number
   keys: number
@@ -77,6 +97,10 @@ export interface RelayStatus {
   relays: string[]
   /** True when no other relay or DHT peer is known. */
   alone: boolean
+  /** every limit in force, with use and refusals */
+  limits: RelayLimit[]
+  /** the last refusals, newest first (at most 100) */
+  recentRefusals: RecentRefusal[]
   counters: Record<string, unknown>
 }
 
@@ -84,7 +108,7 @@ export class Relay extends TypedEventEmitter<RelayEvents> {
   readonly node: IptsNode
   readonly store: RecordStore
   readonly policy: Policy
-  readonly counters = new Counters()
+  readonly counters: Counters
   readonly validator = new RecordValidator()
   readonly ingest: Ingest
   readonly follower: Follower
@@ -97,6 +121,7 @@ export class Relay extends TypedEventEmitter<RelayEvents> {
   private readonly now: () => number
   private purgeTimer?: ReturnType<typeof setInterval>
   private running = false
+  private startedAt?: number
 
   constructor (node: IptsNode, init: RelayInit) {
     super()
@@ -104,6 +129,7 @@ export class Relay extends TypedEventEmitter<RelayEvents> {
     this.init = init
     this.now = init.now ?? Date.now
     this.log = node.logger.forComponent('ipts:relay')
+    this.counters = new Counters({ now: this.now })
     this.policy = new Policy(init)
     this.store = new RecordStore({
       path: init.path,
@@ -159,18 +185,21 @@ export class Relay extends TypedEventEmitter<RelayEvents> {
       registrar: node,
       connectionManager: { openConnection: async (peer, options) => node.dial(peer, options) },
       logger: node.logger,
-      peerId: node.peerId
+      peerId: node.peerId,
+      metrics: node.metrics
     })
     if (node.services.dht != null) {
       this.rendezvous = new Rendezvous(node, init.rendezvous)
     }
     this.handleStream = this.handleStream.bind(this)
     this.lookupName = this.lookupName.bind(this)
+    if (node.metrics != null) this.registerMetrics(node.metrics)
   }
 
   async start (): Promise<void> {
     if (this.running) return
     this.running = true
+    this.startedAt = this.now()
     await this.store.open()
     // no topic is rejoined here: the relay follows a record topic again when a peer subscribes
     this.follower.start()
@@ -212,27 +241,50 @@ export class Relay extends TypedEventEmitter<RelayEvents> {
 
   status (): RelayStatus {
     const stats = this.store.stats()
+    const p = this.policy
+    const limit = (name: string, value: number, unit: RelayLimit['unit'], reason: RefusalReason, used?: number): RelayLimit =>
+      ({ name, value, unit, ...(used != null ? { used } : {}), reason, refused: this.counters.refusedCount(reason) })
     return {
       peerId: this.node.peerId.toString(),
+      addrs: this.node.getMultiaddrs().map(String),
+      uptime: this.startedAt == null ? 0 : Math.max(0, Math.floor((this.now() - this.startedAt) / 1000)),
       ...stats,
       topics: this.follower.topics(),
       connections: this.node.getConnections().length,
       relays: this.rendezvous?.relays().map(p => p.toString()) ?? [],
       alone: this.rendezvous?.alone() ?? this.node.getConnections().length === 0,
+      limits: [
+        limit('maxRecords', p.maxRecords, 'records', 'StoreFullError', stats.records),
+        limit('maxBytes', p.maxBytes, 'bytes', 'StoreFullError', stats.bytes),
+        limit('maxRecordsPerKey', p.maxRecordsPerKey, 'records', 'KeyFullError'),
+        limit('maxRecordSize', p.maxRecordSize, 'bytes', 'RecordTooLargeError'),
+        limit('maxLifetime', p.maxLifetime, 'ms', 'LifetimeTooLongError'),
+        limit('maxPublishesPerPeerPerMinute', p.maxPublishesPerPeerPerMinute, 'publishes/min', 'RateLimitedError'),
+        limit('maxTopicsPerPeer', p.maxTopicsPerPeer, 'topics', 'TooManyTopicsError'),
+        limit('maxTopicsPerHost', this.follower.limits.maxTopicsPerHost, 'topics', 'HostTooManyTopicsError'),
+        limit('maxTopics', this.follower.limits.maxTopics, 'topics', 'TopicsFullError', this.follower.topics())
+      ],
+      recentRefusals: this.counters.recentRefusals(),
       counters: this.counters.toJSON()
     }
   }
 
-  metrics (): string {
-    const s = this.status()
-    return this.counters.toPrometheus({
-      ipts_store_records: s.records,
-      ipts_store_bytes: s.bytes,
-      ipts_store_keys: s.keys,
-      ipts_store_tombstones: s.tombstones,
-      ipts_topics: s.topics,
-      ipts_connections: s.connections
-    })
+  /**
+   * Registers the relay's counters and gauges with libp2p's metrics (as kad-dht does with
+   * `components.metrics`); gauges are read when metrics are collected.
+   */
+  private registerMetrics (metrics: Metrics): void {
+    this.counters.register(metrics)
+    const gauge = (name: string, help: string, calculate: () => number): void => {
+      metrics.registerMetric(name, { help, calculate })
+    }
+    gauge('ipts_store_records', 'Records held', () => this.store.stats().records)
+    gauge('ipts_store_bytes', 'Record bytes held (sum of record sizes)', () => this.store.stats().bytes)
+    gauge('ipts_store_keys', 'Routing keys (receivers\' inboxes and names) with records held', () => this.store.stats().keys)
+    gauge('ipts_store_tombstones', 'Tombstones held (acknowledged sequences)', () => this.store.stats().tombstones)
+    gauge('ipts_topics', 'Topics followed', () => this.follower.topics())
+    gauge('ipts_relays_connected', 'Other relays this relay holds a connection to', () => this.rendezvous?.relays().length ?? 0)
+    gauge('ipts_uptime_seconds', 'Seconds since the relay started', () => this.startedAt == null ? 0 : (this.now() - this.startedAt) / 1000)
   }
 
   /** Forward an applied ack to the other relays. */
@@ -285,7 +337,7 @@ export class Relay extends TypedEventEmitter<RelayEvents> {
       await stream.close({ signal: replySignal })
     } catch (err: any) {
       this.log('relay stream from %p failed - %e', connection.remotePeer, err)
-      this.counters.refused('stream-error')
+      this.counters.streamErrors++
       stream.abort(err)
     }
   }

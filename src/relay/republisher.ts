@@ -137,7 +137,7 @@ export class Republisher extends TypedEventEmitter<RepublisherEvents> {
       const page = await this.c.store.page(routingKey, { limit: this.maxPushRecords, now })
       for (const bytes of page.records) {
         if (this.pushQueue.length >= this.maxQueue) {
-          this.c.counters.refused('push-queue-full')
+          this.c.counters.pushesDropped++
           return
         }
         this.pushQueue.push({ topic, bytes, kind: 'push' })

@@ -5,6 +5,7 @@
  */
 import { IptsError } from '../errors.ts'
 import { validateAck } from '../record/index.ts'
+import { refusalReason } from './refusals.ts'
 import { decodeItem, encodeItem } from '../sync/index.ts'
 import type { Counters } from './counters.ts'
 import type { Ingest } from './ingest.ts'
@@ -49,7 +50,7 @@ export class RelaySyncSource implements SyncSource {
       item = decodeItem(itemBytes)
     } catch (err: any) {
       if (err instanceof IptsError) {
-        this.c.counters.refused(`invalid:${err.name}`)
+        this.c.counters.refused(refusalReason(err), 'sync')
         return 'refused'
       }
       throw err
@@ -67,7 +68,7 @@ export class RelaySyncSource implements SyncSource {
           ack = validateAck(item.ack)
         } catch (err: any) {
           if (err instanceof IptsError) {
-            this.c.counters.refused(`invalid:${err.name}`)
+            this.c.counters.refused(refusalReason(err), 'sync')
             return 'refused'
           }
           throw err

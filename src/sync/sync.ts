@@ -16,7 +16,7 @@ import { SkipList, emptyStats } from './transfer.ts'
 import { SyncBusyError } from '../errors.ts'
 import type { Session } from './transfer.ts'
 import type { Sync, SyncEvents, SyncInit, SyncOptions, SyncSource, SyncStats } from './types.ts'
-import type { ComponentLogger, Connection, Logger, PeerId, Stream } from '@libp2p/interface'
+import type { ComponentLogger, Connection, CounterGroup, Counter, Logger, Metrics, PeerId, Stream } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 
 export interface SyncComponents {
@@ -24,6 +24,15 @@ export interface SyncComponents {
   connectionManager: Pick<ConnectionManager, 'openConnection'>
   logger: ComponentLogger
   peerId: PeerId
+  metrics?: Metrics
+}
+
+interface SyncMetrics {
+  sessions: CounterGroup
+  errors: CounterGroup
+  rounds: Counter
+  bytes: CounterGroup
+  items: CounterGroup
 }
 
 /** libp2p service factory: `services: { sync: sync({ source }) }`, or call it with components. */
@@ -57,6 +66,7 @@ export class SyncService extends TypedEventEmitter<SyncEvents> implements Sync {
   private readonly running = new Map<string, Promise<void>>()
   /** Scheduled sessions waiting for a free slot. */
   private readonly pending = new Map<string, PeerId>()
+  private readonly metrics?: SyncMetrics
 
   constructor (components: SyncComponents, init: SyncInit) {
     super()
@@ -75,6 +85,22 @@ export class SyncService extends TypedEventEmitter<SyncEvents> implements Sync {
     this.syncOnConnect = init.syncOnConnect ?? true
     this.skip = new SkipList(init.skipCacheSize ?? DEFAULT_SKIP_CACHE_SIZE, init.skipTtl ?? DEFAULT_SKIP_TTL)
     this.handleStream = this.handleStream.bind(this)
+    const metrics = components.metrics
+    if (metrics != null) {
+      this.metrics = {
+        sessions: metrics.registerCounterGroup('ipts_sync_sessions_total', { label: 'role', help: 'Sync sessions completed, by this side\'s role' }),
+        errors: metrics.registerCounterGroup('ipts_sync_session_errors_total', { label: 'role', help: 'Sync sessions that failed, by this side\'s role' }),
+        rounds: metrics.registerCounter('ipts_sync_rounds_total', { help: 'Sync rounds (coded batches and item transfers)' }),
+        bytes: metrics.registerCounterGroup('ipts_sync_bytes_total', { label: 'direction', help: 'Sync bytes, sent and received' }),
+        items: metrics.registerCounterGroup('ipts_sync_items_total', { label: 'outcome', help: 'Sync items sent, and received items stored, ignored or refused' })
+      }
+      // every label from the start, at 0
+      this.metrics.sessions.increment({ initiator: 0, responder: 0 })
+      this.metrics.errors.increment({ initiator: 0, responder: 0 })
+      this.metrics.rounds.increment(0)
+      this.metrics.bytes.increment({ sent: 0, received: 0 })
+      this.metrics.items.increment({ sent: 0, stored: 0, ignored: 0, refused: 0 })
+    }
   }
 
   async start (): Promise<void> {
@@ -144,12 +170,12 @@ export class SyncService extends TypedEventEmitter<SyncEvents> implements Sync {
       await stream.close({ signal })
     } catch (err: any) {
       stream.abort(err)
-      this.finish(session)
+      this.finish(session, false)
       this.log('sync with %p failed - %e', peer, err)
       this.safeDispatch('sync:error', { peer, role: 'initiator', error: err })
       throw err
     }
-    this.finish(session)
+    this.finish(session, true)
     this.log('synced with %p: %d rounds, %d B out, %d B in, %d coded, %d items in, %d out',
       peer, session.stats.rounds, session.stats.bytesSent, session.stats.bytesReceived,
       session.stats.codedSymbols, session.stats.itemsReceived, session.stats.itemsSent)
@@ -178,11 +204,11 @@ export class SyncService extends TypedEventEmitter<SyncEvents> implements Sync {
     try {
       await runResponder(session, { maxCodedSymbols: this.maxCodedSymbols, maxListSymbols: this.maxListSymbols })
       await stream.close({ signal })
-      this.finish(session)
+      this.finish(session, true)
       this.safeDispatch('sync:end', { peer, role: 'responder', stats: session.stats })
     } catch (err: any) {
       stream.abort(err)
-      this.finish(session)
+      this.finish(session, false)
       this.log('answering sync from %p failed - %e', peer, err)
       this.safeDispatch('sync:error', { peer, role: 'responder', error: err })
     } finally {
@@ -203,9 +229,16 @@ export class SyncService extends TypedEventEmitter<SyncEvents> implements Sync {
     }
   }
 
-  private finish (session: Session): void {
-    session.stats.bytesSent = session.channel.bytesSent
-    session.stats.bytesReceived = session.channel.bytesReceived
+  private finish (session: Session, ok: boolean): void {
+    const stats = session.stats
+    stats.bytesSent = session.channel.bytesSent
+    stats.bytesReceived = session.channel.bytesReceived
+    if (this.metrics == null) return
+    const sessions = ok ? this.metrics.sessions : this.metrics.errors
+    sessions.increment({ [stats.role]: true })
+    this.metrics.rounds.increment(stats.rounds)
+    this.metrics.bytes.increment({ sent: stats.bytesSent, received: stats.bytesReceived })
+    this.metrics.items.increment({ sent: stats.itemsSent, stored: stats.stored, ignored: stats.ignored, refused: stats.refused })
   }
 
   /** Of two peers only the one with the smaller peer ID string starts scheduled sessions. */

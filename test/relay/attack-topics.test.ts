@@ -53,7 +53,7 @@ describe('attack: fresh peer IDs from one host subscribe to thousands of topics,
       for (let i = 0; i < TOPICS_EACH; i++) attacker.services.pubsub.subscribe(topicForKey(tagRoutingKey(randomTag())))
     }
     // 6 x 1,000 asked; the host's budget (4,000 by default) is what it gets
-    await until(async () => (await status(relay)).counters.refused['topics-per-host'] > 0, 60_000, 'topics refused past the host budget')
+    await until(async () => (await status(relay)).counters.refused.HostTooManyTopicsError > 0, 60_000, 'topics refused past the host budget')
     const during = await status(relay)
     assert.ok(during.topics <= 4000, `following ${during.topics} topics`)
     assert.ok(await rssOf(relay.proc.child.pid as number) < 500 * MB, 'RSS under 500 MB during the attack')

@@ -78,7 +78,7 @@ describe('relay policy limits', () => {
     const refused = await put(client, relay, tag, past)
     assert.equal(refused.status, RelayResponse.Status.REFUSED)
     assert.equal(refused.error, 'RecordTooLargeError')
-    assert.equal(relay.relay.counters.refusedCount('invalid:RecordTooLargeError'), 1)
+    assert.equal(relay.relay.counters.refusedCount('RecordTooLargeError'), 1)
     await stillHealthy(relay, client)
   })
 
@@ -89,7 +89,7 @@ describe('relay policy limits', () => {
     assert.equal((await put(client, relay, tag, await tagged(await key(), tag, { lifetime: 2 * day - 5000 }))).status, RelayResponse.Status.OK)
     const refused = await put(client, relay, tag, await tagged(await key(), tag, { lifetime: 2 * day + hour }))
     assert.equal(refused.status, RelayResponse.Status.REFUSED)
-    assert.equal(relay.relay.counters.refusedCount('lifetime-too-long'), 1)
+    assert.equal(relay.relay.counters.refusedCount('LifetimeTooLongError'), 1)
     await stillHealthy(relay, client)
   })
 
@@ -101,7 +101,7 @@ describe('relay policy limits', () => {
     }
     const refused = await put(client, relay, tag, await tagged(await key(), tag))
     assert.equal(refused.status, RelayResponse.Status.REFUSED)
-    assert.equal(relay.relay.counters.refusedCount('key-full'), 1)
+    assert.equal(relay.relay.counters.refusedCount('KeyFullError'), 1)
     // an existing signer may still replace its own record
     await stillHealthy(relay, client)
   })
@@ -145,9 +145,9 @@ describe('relay policy limits', () => {
     for (let i = 0; i < 6; i++) {
       await client.services.pubsub.publish(topic, await tagged(await key(), tag))
     }
-    await until(() => relay.relay.counters.refusedCount('rate') >= 1)
+    await until(() => relay.relay.counters.refusedCount('RateLimitedError') >= 1)
     await until(() => relay.relay.store.stats().records === 5)
-    assert.equal(relay.relay.counters.refusedCount('rate'), 1)
+    assert.equal(relay.relay.counters.refusedCount('RateLimitedError'), 1)
     await stillHealthy(relay, client)
   })
 
@@ -160,7 +160,7 @@ describe('relay policy limits', () => {
       await subscribed(client, topic, relay.node.peerId)
     }
     client.services.pubsub.subscribe(topics[3])
-    await until(() => relay.relay.counters.refusedCount('topics-per-peer') >= 1)
+    await until(() => relay.relay.counters.refusedCount('TooManyTopicsError') >= 1)
     assert.equal(relay.relay.follower.has(topics[3]), false)
     assert.ok(topics.slice(0, 3).every(t => relay.relay.follower.has(t)))
     await stillHealthy(relay, client)
@@ -184,7 +184,7 @@ describe('relay policy limits', () => {
       await subscribed(node, topic, relay.node.peerId)
     }
     other.services.pubsub.subscribe(topics[3])
-    await until(() => relay.relay.counters.refusedCount('topics-per-host') >= 1)
+    await until(() => relay.relay.counters.refusedCount('HostTooManyTopicsError') >= 1)
     assert.equal(relay.relay.follower.has(topics[3]), false)
     assert.equal(relay.relay.follower.topics(), 3)
     // interest ends when a peer leaves: the host's budget comes back
@@ -205,7 +205,7 @@ describe('relay policy limits', () => {
       await subscribed(client, topic, relay.node.peerId)
     }
     client.services.pubsub.subscribe(topics[3])
-    await until(() => relay.relay.counters.refusedCount('topics-total') >= 1)
+    await until(() => relay.relay.counters.refusedCount('TopicsFullError') >= 1)
     assert.equal(relay.relay.follower.has(topics[3]), false)
     assert.equal(relay.relay.follower.topics(), 3)
     // one topic left (grace 0): room for another

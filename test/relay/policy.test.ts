@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict'
 import { before, describe, it } from 'node:test'
-import { BadSignatureError, LifetimeTooLongError, RecordOverSizeLimitError } from '../../src/errors.ts'
+import { BadSignatureError, IptsError, KeyFullError, LifetimeTooLongError, RecordOverSizeLimitError } from '../../src/errors.ts'
 import {
   DEFAULT_MAX_BYTES, DEFAULT_MAX_LIFETIME, DEFAULT_MAX_PUBLISHES_PER_PEER_PER_MINUTE, DEFAULT_MAX_RECORD_SIZE,
   DEFAULT_MAX_RECORDS, DEFAULT_MAX_RECORDS_PER_KEY, DEFAULT_MAX_TOPICS_PER_PEER, LIFETIME_SLACK
 } from '../../src/relay/constants.ts'
-import { Policy, PolicyCounters, reasonOf } from '../../src/relay/policy.ts'
+import { Policy } from '../../src/relay/policy.ts'
+import { REFUSALS, refusalReason } from '../../src/relay/refusals.ts'
+import * as errors from '../../src/errors.ts'
 import { makeKeys, tagged } from '../utils/store-fixtures.ts'
 import type { IptsRecord } from '../../src/record/index.ts'
 
@@ -43,7 +45,6 @@ describe('Policy: records', () => {
     assert.doesNotThrow(() => { new Policy({ maxRecordSize: record.bytes.length }).checkRecord(record, T0) })
     const p = new Policy({ maxRecordSize: record.bytes.length - 1 })
     assert.throws(() => { p.checkRecord(record, T0) }, { name: 'RecordOverSizeLimitError' })
-    assert.equal(p.counters.get('size'), 1)
   })
 
   it('accepts the longest lifetime (with clock skew) and refuses a millisecond more', () => {
@@ -53,7 +54,6 @@ describe('Policy: records', () => {
     const short = new Policy({ maxLifetime: 24 * 3600_000 - LIFETIME_SLACK })
     assert.doesNotThrow(() => { short.checkRecord(record, T0) })
     assert.throws(() => { short.checkRecord(record, T0 - 1) }, (err: Error) => err instanceof LifetimeTooLongError)
-    assert.deepEqual({ ...p.counters.toJSON(), ...short.counters.toJSON() }, { lifetime: 1 })
   })
 })
 
@@ -62,7 +62,6 @@ describe('Policy: publish rate per peer', () => {
     const p = new Policy({ maxPublishesPerPeerPerMinute: 600 })
     for (let i = 0; i < 600; i++) assert.equal(p.allowPublish('a', T0), true, `publish ${i}`)
     assert.equal(p.allowPublish('a', T0), false)
-    assert.equal(p.counters.get('rate'), 1)
     // another peer has its own bucket
     assert.equal(p.allowPublish('b', T0), true)
     // 600 a minute is one every 100 ms
@@ -95,20 +94,25 @@ describe('Policy: topics per peer', () => {
     assert.equal(p.allowTopic('a', 999), true)
     assert.equal(p.allowTopic('a', 1000), false)
     assert.throws(() => { p.checkTopic('a', 1000) }, { name: 'TooManyTopicsError' })
-    assert.equal(p.counters.get('topics'), 2)
   })
 })
 
-describe('PolicyCounters', () => {
-  it('counts refusals by reason', () => {
-    const c = new PolicyCounters()
-    assert.equal(c.countError(new RecordOverSizeLimitError('x')), 'size')
-    assert.equal(c.countError(new BadSignatureError('x')), 'invalid:BadSignatureError')
-    assert.equal(reasonOf(new Error('x')), 'error')
-    c.countPut({ status: 'refused', reason: 'key-full' })
-    c.countPut({ status: 'refused', reason: 'store-full' })
-    c.countPut({ status: 'stored', evicted: 0 })
-    c.countPut({ status: 'stale' })
-    assert.deepEqual(c.toJSON(), { size: 1, 'invalid:BadSignatureError': 1, 'key-full': 1, 'store-full': 1 })
+describe('refusal vocabulary', () => {
+  it('names a refusal by its error class, and only by a class in the table', () => {
+    assert.equal(refusalReason(new RecordOverSizeLimitError('x')), 'RecordOverSizeLimitError')
+    assert.equal(refusalReason(new BadSignatureError('x')), 'BadSignatureError')
+    assert.equal(refusalReason(new KeyFullError('x')), 'KeyFullError')
+    // an ipts error nobody listed still gets a label from the table
+    assert.equal(refusalReason(new IptsError('x')), 'MalformedRecordError')
+  })
+
+  it('every reason in the table is an error class of src/errors.ts', () => {
+    for (const reason of Object.keys(REFUSALS)) {
+      const cls = (errors as Record<string, unknown>)[reason] as (new (m: string) => Error) | undefined
+      assert.ok(cls != null, `${reason} is exported by src/errors.ts`)
+      const err = new cls('x')
+      assert.ok(err instanceof IptsError)
+      assert.equal(err.name, reason)
+    }
   })
 })

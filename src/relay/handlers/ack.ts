@@ -1,5 +1,6 @@
 import { validateAck } from '../../record/index.ts'
 import { IptsError } from '../../errors.ts'
+import { refusalReason } from '../refusals.ts'
 import { RelayResponse } from '../../pb/relay.ts'
 import type { Handler } from './index.ts'
 
@@ -17,7 +18,7 @@ export const handleAck: Handler = async (request, context, reply, options) => {
     ack = validateAck(request.ack)
   } catch (err: any) {
     if (!(err instanceof IptsError)) throw err
-    context.counters.refused(`invalid:${err.name}`)
+    context.counters.refused(refusalReason(err), 'ack')
     await reply({ status: RelayResponse.Status.REFUSED, error: err.name, records: [], done: true }, options)
     return
   }

@@ -20,7 +20,10 @@ export const handleInbox: Handler = async (request, context, reply, options) => 
       cursor: page.cursor,
       done: page.done
     }, options)
-    if (page.done || page.cursor == null) return
+    if (page.done || page.cursor == null) {
+      context.counters.inboxDrains++
+      return
+    }
     after = page.cursor
   }
 }

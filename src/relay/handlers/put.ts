@@ -17,15 +17,18 @@ export const handlePut: Handler = async (request, context, reply, options) => {
   const now = context.now()
   const result = await context.ingest.ingest(request.record, { now, routingKey: request.key, source: 'custody' })
   if (result.status === 'invalid' || result.status === 'refused') {
-    await reply({ status: RelayResponse.Status.REFUSED, error: result.error?.name ?? result.reason, records: [], done: true }, options)
+    context.counters.custody('put-refused')
+    await reply({ status: RelayResponse.Status.REFUSED, error: result.reason, records: [], done: true }, options)
     return
   }
   const held = await context.store.query(result.record.routingKey, result.record.signer)
   if (held == null) {
     // tombstoned: the receiver already acknowledged this sequence, which is custody's end
     const acked = await ackedSequence(context, result.record.routingKey, result.record.signer, now)
+    context.counters.custody('put-tombstoned')
     await reply({ status: RelayResponse.Status.REFUSED, error: result.status, acked, records: [], done: true }, options)
     return
   }
+  context.counters.custody('put-ok')
   await reply({ status: RelayResponse.Status.OK, sequence: held.sequence, records: [], done: true }, options)
 }

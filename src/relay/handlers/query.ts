@@ -14,9 +14,11 @@ export const handleQuery: Handler = async (request, context, reply, options) => 
     ackedSequence(context, request.key, request.signer, now)
   ])
   if (held == null || held.eol < now) {
+    context.counters.custody('query-not-found')
     await reply({ status: RelayResponse.Status.NOT_FOUND, acked, records: [], done: true }, options)
     return
   }
+  context.counters.custody('query-ok')
   const record = request.withRecord === true ? await context.store.get(request.key, request.signer, now) : undefined
   await reply({ status: RelayResponse.Status.OK, sequence: held.sequence, acked, records: record == null ? [] : [record], done: true }, options)
 }

@@ -1,0 +1,66 @@
+/**
+ * The relay's one refusal vocabulary. A refusal is named by the class of the error that stands
+ * for it (`src/errors.ts`): the same name travels in a `REFUSED` answer's `error` field, labels
+ * `ipts_records_refused_total{reason}`, appears under `counters.refused` in `/status`, and heads
+ * a row of the refusal table in docs/protocol.md section 6. A test keeps the four in step.
+ *
+ * To add a refusal: add its error class to `src/errors.ts` (a `PolicyError` for a limit the
+ * operator sets), its name and meaning to `REFUSALS` below, and its row to docs/protocol.md;
+ * then count it with `counters.refused(name, source)` or `counters.refused(refusalReason(err), source)`.
+ */
+import { IptsError } from '../errors.ts'
+
+/**
+ * Every reason a relay refuses a record, an acknowledgement or a sync item: `invalid` when the
+ * item itself is bad (the sender's fault), `limit` when it breaks a limit this relay's operator
+ * set.
+ */
+export const REFUSALS = {
+  RecordTooLargeError: { kind: 'invalid', meaning: 'record larger than the relay\'s maxRecordSize (at most the IPNS 10 KiB)' },
+  MalformedRecordError: { kind: 'invalid', meaning: 'not a decodable IPNS record' },
+  MalformedDataError: { kind: 'invalid', meaning: 'signed data is not valid DAG-CBOR of the expected shape' },
+  BadSignatureError: { kind: 'invalid', meaning: 'signature does not verify' },
+  RecordExpiredError: { kind: 'invalid', meaning: 'EOL already passed' },
+  InvalidTagError: { kind: 'invalid', meaning: 'tag missing or not a peer ID' },
+  KeyMismatchError: { kind: 'invalid', meaning: 'record not of the routing key (topic) it came under, or embedded key not the signer\'s' },
+  InvalidRoutingKeyError: { kind: 'invalid', meaning: 'routing key or topic is neither /ipns/ nor /ipts/' },
+  InvalidAckError: { kind: 'invalid', meaning: 'acknowledgement malformed or not signed by the tag\'s owner' },
+  InvalidSyncItemError: { kind: 'invalid', meaning: 'sync item malformed or too large' },
+  RecordOverSizeLimitError: { kind: 'limit', meaning: 'record larger than maxRecordSize (policy check)' },
+  LifetimeTooLongError: { kind: 'limit', meaning: 'EOL further away than maxLifetime' },
+  RateLimitedError: { kind: 'limit', meaning: 'peer published more than maxPublishesPerPeerPerMinute' },
+  TooManyTopicsError: { kind: 'limit', meaning: 'peer already made the relay follow maxTopicsPerPeer topics' },
+  HostTooManyTopicsError: { kind: 'limit', meaning: 'peers of one host (IP address, IPv6 /64) already made the relay follow maxTopicsPerHost topics' },
+  TopicsFullError: { kind: 'limit', meaning: 'relay already follows maxTopics record topics' },
+  KeyFullError: { kind: 'limit', meaning: 'receiver (or name) already holds maxRecordsPerKey records from other senders' },
+  StoreFullError: { kind: 'limit', meaning: 'no room within maxRecords / maxBytes, even by evicting colder receivers' }
+} as const satisfies Record<string, { kind: 'invalid' | 'limit', meaning: string }>
+
+/** A refusal's name: the class name of the error that stands for it. */
+export type RefusalReason = keyof typeof REFUSALS
+
+/** Every refusal reason, in table order. */
+export const REFUSAL_REASONS = Object.keys(REFUSALS) as RefusalReason[]
+
+/**
+ * The path a refused item came in on: a record topic, a custody PUT, relay sync, the relays'
+ * feed topic, or an ACK (a relay-protocol request or the acks topic).
+ */
+export type RefusalSource = 'gossip' | 'custody' | 'sync' | 'feed' | 'ack'
+
+/** Every refusal source. */
+export const REFUSAL_SOURCES: readonly RefusalSource[] = ['gossip', 'custody', 'sync', 'feed', 'ack']
+
+/** Whether `name` is a refusal reason. */
+export function isRefusalReason (name: string): name is RefusalReason {
+  return Object.hasOwn(REFUSALS, name)
+}
+
+/**
+ * The reason an error stands for. An ipts error that is not in the table (a new check somebody
+ * forgot to list) still counts, as the closest catch-all, `MalformedRecordError`, so a label
+ * never comes from outside the table.
+ */
+export function refusalReason (err: IptsError): RefusalReason {
+  return isRefusalReason(err.name) ? err.name : 'MalformedRecordError'
+}
