@@ -1,118 +1,281 @@
 /**
- * Settings shared by the commands, parsed once into typed values. Precedence: flag, then
- * environment (`IPTS_REPO`, `IPTS_RELAYS`, `IPTS_BOOTSTRAP`), then `<repo>/config.json`, then the
- * default. Every setting is listed in the README's table.
+ * Every setting of every command, declared once (settings.ts resolves them): flag, then
+ * environment (`IPTS_<SETTING>`), then `<repo>/config.json`, then the default. README's settings
+ * table lists them all; a test keeps it in step. Flags that only make sense for one run
+ * (`--json`, `--file`, `--watch`, ...) are plain commander options, not settings.
  */
-import { readFile } from 'node:fs/promises'
+import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { Option } from 'commander'
 import { GiB, KiB, MiB, day, hour, minute, second } from '../constants.ts'
 import { InvalidSettingError } from '../errors.ts'
-import { resolveRepo } from '../identity.ts'
+import {
+  DEFAULT_MAX_BYTES, DEFAULT_MAX_LIFETIME, DEFAULT_MAX_PUBLISHES_PER_PEER_PER_MINUTE, DEFAULT_MAX_RECORD_SIZE,
+  DEFAULT_MAX_RECORDS, DEFAULT_MAX_RECORDS_PER_KEY, DEFAULT_MAX_TOPICS_PER_PEER,
+  DEFAULT_FOLLOW_GRACE, DEFAULT_MAX_TOPICS, DEFAULT_MAX_TOPICS_PER_HOST
+} from '../relay/constants.ts'
+import { addSettings, describeSettings, readConfigFile, resolveSettings } from './settings.ts'
+import type { Output } from './output.ts'
+import type { LogFormat, LogLevel } from './log.ts'
+import type { Resolved, Setting, SettingTable } from './settings.ts'
 import type { Command } from 'commander'
+
+/** Where a relay listens when no listen address is given. */
+export const DEFAULT_RELAY_LISTEN = '/ip4/127.0.0.1/tcp/4001'
 
 /** Options every command takes. */
 export interface CommonFlags {
   repo?: string
   json?: boolean
+  printConfig?: boolean
 }
 
-/** Options of commands that talk to relays. */
-export interface NetworkFlags extends CommonFlags {
-  relay?: string[]
-  bootstrap?: string[]
-  public?: boolean
+const text = (t: string): string => t
+
+/** `--repo`: where config.json lives, so it cannot come from config.json. */
+export const REPO_SETTINGS = {
+  repo: {
+    flag: '--repo <dir>',
+    env: 'IPTS_REPO',
+    file: false,
+    help: 'repo directory (identity key, client state, relay data, config.json)',
+    parse: text,
+    default: join(homedir(), '.ipts'),
+    defaultText: '~/.ipts'
+  } satisfies Setting<string>
 }
 
-/** What `<repo>/config.json` may hold. */
-export interface FileConfig {
-  relays?: string[]
-  bootstrap?: string[]
+const bootstrap: Setting<string[]> = {
+  flag: '--bootstrap <multiaddr>',
+  env: 'IPTS_BOOTSTRAP',
+  list: true,
+  help: 'a peer to join through, with /p2p/<peer ID> (repeatable); relays are found via it',
+  parse: (t, name) => checkMultiaddr(t, name, { peerId: true }),
+  default: [],
+  defaultText: 'none'
 }
 
-export interface NetworkConfig {
-  repo: string
-  relays: string[]
-  bootstrap: string[]
-  public: boolean
+const publicNetwork: Setting<boolean> = {
+  flag: '--public',
+  env: 'IPTS_PUBLIC',
+  boolean: true,
+  help: 'join the public IPFS network (its DHT and bootstrap peers)',
+  parse: () => true,
+  default: false
 }
 
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
+/** Settings of the commands that talk to relays (send, inbox, receipts, resolve). */
+export const NETWORK_SETTINGS = {
+  ...REPO_SETTINGS,
+  relays: {
+    flag: '--relay <multiaddr>',
+    env: 'IPTS_RELAYS',
+    list: true,
+    help: 'a relay to use, with /p2p/<peer ID> (repeatable)',
+    parse: (t, name) => checkMultiaddr(t, name, { peerId: true }),
+    default: [],
+    defaultText: 'none'
+  } satisfies Setting<string[]>,
+  bootstrap,
+  public: publicNetwork
+}
+
+/** Settings of `send` on top of the network ones. */
+export const SEND_SETTINGS = {
+  ...NETWORK_SETTINGS,
+  lifetime: {
+    flag: '--lifetime <duration>',
+    env: 'IPTS_LIFETIME',
+    help: 'how long relays keep a message (e.g. 1h, 7d)',
+    parse: parseDuration,
+    default: 24 * hour,
+    defaultText: '24h'
+  } satisfies Setting<number>,
+  minRelays: {
+    flag: '--min-relays <n>',
+    env: 'IPTS_MIN_RELAYS',
+    help: 'relays that must confirm custody',
+    parse: (t, name) => parseCount(t, name),
+    default: undefined as number | undefined,
+    defaultText: '2 when 2 or more are reachable, else 1'
+  } satisfies Setting<number | undefined>,
+  timeout: {
+    flag: '--timeout <duration>',
+    env: 'IPTS_TIMEOUT',
+    help: 'give up on custody after this long (and on the receipt, with --wait-receipt)',
+    parse: parseDuration,
+    default: 30 * second,
+    defaultText: '30s'
+  } satisfies Setting<number>
+}
+
+/** Settings of `relay`. Every policy limit is one. */
+export const RELAY_SETTINGS = {
+  ...REPO_SETTINGS,
+  listen: {
+    flag: '--listen <multiaddr>',
+    env: 'IPTS_LISTEN',
+    list: true,
+    help: 'address to listen on (repeatable)',
+    parse: (t, name) => checkMultiaddr(t, name),
+    default: [DEFAULT_RELAY_LISTEN],
+    defaultText: DEFAULT_RELAY_LISTEN
+  } satisfies Setting<string[]>,
+  bootstrap: { ...bootstrap, help: 'another relay or DHT peer to join through, with /p2p/<peer ID> (repeatable)' },
+  public: publicNetwork,
+  metrics: {
+    flag: '--metrics <host:port>',
+    env: 'IPTS_METRICS',
+    help: 'serve the status page (/), /metrics (Prometheus) and /status (JSON) over HTTP here',
+    parse: parseHostPort,
+    default: undefined as { host: string, port: number } | undefined,
+    defaultText: 'off'
+  } satisfies Setting<{ host: string, port: number } | undefined>,
+  maxRecordSize: {
+    flag: '--max-record-size <size>',
+    env: 'IPTS_MAX_RECORD_SIZE',
+    help: 'largest record accepted',
+    parse: parseSize,
+    default: DEFAULT_MAX_RECORD_SIZE,
+    defaultText: '10KiB'
+  } satisfies Setting<number>,
+  maxLifetime: {
+    flag: '--max-lifetime <duration>',
+    env: 'IPTS_MAX_LIFETIME',
+    help: 'longest record lifetime accepted',
+    parse: parseDuration,
+    default: DEFAULT_MAX_LIFETIME,
+    defaultText: '30d'
+  } satisfies Setting<number>,
+  maxRecordsPerKey: {
+    flag: '--max-records-per-key <n>',
+    env: 'IPTS_MAX_RECORDS_PER_KEY',
+    help: 'records one tag or name may hold: senders per receiver',
+    parse: (t, name) => parseCount(t, name),
+    default: DEFAULT_MAX_RECORDS_PER_KEY
+  } satisfies Setting<number>,
+  maxRecords: {
+    flag: '--max-records <n>',
+    env: 'IPTS_MAX_RECORDS',
+    help: 'records stored in all; the coldest tags are evicted beyond',
+    parse: (t, name) => parseCount(t, name),
+    default: DEFAULT_MAX_RECORDS
+  } satisfies Setting<number>,
+  maxBytes: {
+    flag: '--max-bytes <size>',
+    env: 'IPTS_MAX_BYTES',
+    help: 'record bytes stored in all; the coldest tags are evicted beyond',
+    parse: parseSize,
+    default: DEFAULT_MAX_BYTES,
+    defaultText: '1GiB'
+  } satisfies Setting<number>,
+  maxPublishesPerMinute: {
+    flag: '--max-publishes-per-minute <n>',
+    env: 'IPTS_MAX_PUBLISHES_PER_MINUTE',
+    help: 'records one peer may publish per minute',
+    parse: (t, name) => parseCount(t, name),
+    default: DEFAULT_MAX_PUBLISHES_PER_PEER_PER_MINUTE
+  } satisfies Setting<number>,
+  maxTopicsPerPeer: {
+    flag: '--max-topics-per-peer <n>',
+    env: 'IPTS_MAX_TOPICS_PER_PEER',
+    help: 'topics one peer may make this relay follow at once',
+    parse: (t, name) => parseCount(t, name),
+    default: DEFAULT_MAX_TOPICS_PER_PEER
+  } satisfies Setting<number>,
+  maxTopicsPerHost: {
+    flag: '--max-topics-per-host <n>',
+    env: 'IPTS_MAX_TOPICS_PER_HOST',
+    help: 'topics the peers of one IP address (IPv6: one /64) may make this relay follow at once',
+    parse: (t, name) => parseCount(t, name),
+    default: DEFAULT_MAX_TOPICS_PER_HOST
+  } satisfies Setting<number>,
+  maxTopics: {
+    flag: '--max-topics <n>',
+    env: 'IPTS_MAX_TOPICS',
+    help: 'record topics followed at once, in all',
+    parse: (t, name) => parseCount(t, name),
+    default: DEFAULT_MAX_TOPICS
+  } satisfies Setting<number>,
+  followGrace: {
+    flag: '--follow-grace <duration>',
+    env: 'IPTS_FOLLOW_GRACE',
+    help: 'how long a topic stays followed after its last subscriber left or disconnected',
+    parse: parseDuration,
+    default: DEFAULT_FOLLOW_GRACE,
+    defaultText: '60s'
+  } satisfies Setting<number>,
+  logFormat: {
+    flag: '--log-format <format>',
+    env: 'IPTS_LOG_FORMAT',
+    help: 'event log on stderr: text, or json (one object per line)',
+    parse: (t, name) => oneOf(t, name, ['text', 'json'] as const),
+    default: 'text' as LogFormat
+  } satisfies Setting<LogFormat>,
+  logLevel: {
+    flag: '--log-level <level>',
+    env: 'IPTS_LOG_LEVEL',
+    help: 'least important events logged: error, warn, info or debug',
+    parse: (t, name) => oneOf(t, name, ['error', 'warn', 'info', 'debug'] as const),
+    default: 'info' as LogLevel
+  } satisfies Setting<LogLevel>
+}
+
+/** Every settings table, for config.json's key check and README's table. */
+export const ALL_SETTINGS: SettingTable[] = [NETWORK_SETTINGS, SEND_SETTINGS, RELAY_SETTINGS]
+
+/** Keys config.json may hold: those of every command (a relay's repo may hold client keys too). */
+export const FILE_KEYS: ReadonlySet<string> = new Set(ALL_SETTINGS.flatMap(table =>
+  Object.entries(table).filter(([, s]) => s.file !== false).map(([key]) => key)))
 
 /** Adds `--repo` and `--json`. */
 export function commonOptions (command: Command): Command {
-  return command
-    .option('--repo <dir>', 'repo directory (identity key, state, relay data); default $IPTS_REPO, else ~/.ipts')
+  return addSettings(command, REPO_SETTINGS)
     .option('--json', 'print one JSON object per line on stdout, nothing else')
 }
 
-/** Adds `--relay`, `--bootstrap` and `--public`. */
-export function networkOptions (command: Command): Command {
-  return commonOptions(command)
-    .option('--relay <multiaddr>', 'a relay to use, with /p2p/<peer ID> (repeatable); env IPTS_RELAYS', collect)
-    .option('--bootstrap <multiaddr>', 'a peer to join through; relays are found via it (repeatable); env IPTS_BOOTSTRAP', collect)
-    .addOption(new Option('--public', 'join the public IPFS network (its DHT and bootstrap peers)'))
+/** Adds a table's flags, `--json` and `--print-config`. */
+export function settingOptions (command: Command, table: SettingTable): Command {
+  return addSettings(command, table)
+    .option('--json', 'print one JSON object per line on stdout, nothing else')
+    .addOption(new Option('--print-config', 'print every setting, its value and where it came from, then exit'))
 }
 
-/** Resolves the network settings of a command: flags, then environment, then the repo's config file. */
-export async function networkConfig (flags: NetworkFlags, env: NodeJS.ProcessEnv = process.env): Promise<NetworkConfig> {
-  const repo = resolveRepo(flags.repo, env)
-  const file = await readConfigFile(repo)
-  const relays = flags.relay ?? listFromEnv(env.IPTS_RELAYS) ?? file.relays ?? []
-  const bootstrap = flags.bootstrap ?? listFromEnv(env.IPTS_BOOTSTRAP) ?? file.bootstrap ?? []
-  for (const addr of [...relays, ...bootstrap]) checkMultiaddr(addr, { peerId: true })
-  return { repo, relays, bootstrap, public: flags.public ?? false }
+/** Resolves a command's settings: the repo first (flag, environment, default), then the rest with the repo's config.json. */
+export async function loadSettings<S extends SettingTable> (table: S, command: Command, env: NodeJS.ProcessEnv): Promise<Resolved<S>> {
+  const { values } = resolveSettings(REPO_SETTINGS, command, env)
+  const file = await readConfigFile(values.repo, FILE_KEYS)
+  return resolveSettings(table, command, env, file)
 }
 
-/** `<repo>/config.json`, or nothing when it does not exist. */
-export async function readConfigFile (repo: string): Promise<FileConfig> {
-  const path = join(repo, 'config.json')
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (err: any) {
-    if (err.code === 'ENOENT') return {}
-    throw err
-  }
-  let config: unknown
-  try {
-    config = JSON.parse(text)
-  } catch {
-    throw new InvalidSettingError(`${path} is not valid JSON`)
-  }
-  if (typeof config !== 'object' || config == null || Array.isArray(config)) {
-    throw new InvalidSettingError(`${path} must hold a JSON object`)
-  }
-  const out: FileConfig = {}
-  for (const field of ['relays', 'bootstrap'] as const) {
-    const value = (config as Record<string, unknown>)[field]
-    if (value == null) continue
-    if (!Array.isArray(value) || !value.every(v => typeof v === 'string')) {
-      throw new InvalidSettingError(`${path}: "${field}" must be a list of multiaddrs`)
-    }
-    out[field] = value
-  }
-  return out
-}
-
-function listFromEnv (value: string | undefined): string[] | undefined {
-  if (value == null || value.trim() === '') return undefined
-  return value.split(/[\s,]+/).filter(s => s !== '')
+/** `--print-config`: one line per setting (`--json`: one object). */
+export function printConfig (out: Output, resolved: Resolved<SettingTable>): void {
+  const { json, lines } = describeSettings(resolved.sources)
+  out.result({ event: 'config', settings: json }, lines.join('\n'))
 }
 
 /** Checks a multiaddr string (optionally that it names its peer with /p2p/). */
-export function checkMultiaddr (addr: string, options: { peerId?: boolean } = {}): string {
+export function checkMultiaddr (addr: string, name: string, options: { peerId?: boolean } = {}): string {
   let ma
   try {
     ma = multiaddr(addr)
   } catch {
-    throw new InvalidSettingError(`"${addr}" is not a multiaddr`)
+    throw new InvalidSettingError(`${name} "${addr}" is not a multiaddr`)
   }
   if (options.peerId === true && ma.getComponents().every(c => c.name !== 'p2p')) {
-    throw new InvalidSettingError(`"${addr}" lacks /p2p/<peer ID>`)
+    throw new InvalidSettingError(`${name} "${addr}" lacks /p2p/<peer ID>`)
   }
   return addr
+}
+
+/** One of a fixed set of words. */
+export function oneOf<T extends string> (text: string, name: string, allowed: readonly T[]): T {
+  const t = text.trim()
+  if (!(allowed as readonly string[]).includes(t)) {
+    throw new InvalidSettingError(`${name} "${text}" must be one of ${allowed.join(', ')}`)
+  }
+  return t as T
 }
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: second, m: minute, h: hour, d: day }

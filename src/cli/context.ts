@@ -3,10 +3,12 @@
  * plus helpers to build an Output and a Client from parsed flags.
  */
 import { shortPeer } from '../client/util.ts'
-import { networkConfig } from './config.ts'
+import { loadSettings, printConfig } from './config.ts'
 import { Output } from './output.ts'
-import type { CommonFlags, NetworkFlags } from './config.ts'
+import type { CommonFlags, NETWORK_SETTINGS } from './config.ts'
+import type { SettingTable, SettingValues } from './settings.ts'
 import type { Client, ClientProgressEvent } from '../client/index.ts'
+import type { Command } from 'commander'
 
 export interface CliContext {
   /** Aborts on SIGINT or SIGTERM. */
@@ -18,9 +20,23 @@ export function outputFor (flags: CommonFlags): Output {
   return new Output({ json: flags.json === true })
 }
 
-/** Runs `fn` with a client built from the flags, and stops it afterwards whatever happens. */
-export async function withClient<T> (flags: NetworkFlags, ctx: CliContext, fn: (client: Client) => Promise<T>): Promise<T> {
-  const config = await networkConfig(flags, ctx.env)
+/**
+ * A command's settings (flag, environment, config.json, default). With `--print-config` they
+ * are printed instead, and the result is undefined: the command has nothing more to do.
+ */
+export async function settingsOf<S extends SettingTable> (table: S, command: Command, ctx: CliContext, out: Output): Promise<SettingValues<S> | undefined> {
+  const resolved = await loadSettings(table, command, ctx.env)
+  if (command.opts().printConfig === true) {
+    printConfig(out, resolved)
+    return undefined
+  }
+  return resolved.values
+}
+
+type NetworkConfig = SettingValues<typeof NETWORK_SETTINGS>
+
+/** Runs `fn` with a client built from the settings, and stops it afterwards whatever happens. */
+export async function withClient<T> (config: NetworkConfig, fn: (client: Client) => Promise<T>): Promise<T> {
   // loaded here, not at start-up: commands that fail on their input never load libp2p
   const { createClient } = await import('../client/index.ts')
   const client = await createClient({

@@ -2,7 +2,7 @@
  * Defaults of the relay's store and policy. Every option that takes one of these applies it
  * with `??`, so 0 and other falsy values given by the operator are kept.
  */
-import { GiB, KiB, MAX_RECORD_SIZE, day, minute } from '../constants.ts'
+import { GiB, KiB, MAX_RECORD_SIZE, day, minute, second } from '../constants.ts'
 
 /** Largest record a relay accepts, in bytes: the IPNS limit (10 KiB). */
 export const DEFAULT_MAX_RECORD_SIZE = MAX_RECORD_SIZE
@@ -33,6 +33,15 @@ export const DEFAULT_MAX_PUBLISHES_PER_PEER_PER_MINUTE = 600
 
 /** Topics one peer may make the relay follow. */
 export const DEFAULT_MAX_TOPICS_PER_PEER = 1000
+
+/** Topics one host (IP address) may make the relay follow at once. */
+export const DEFAULT_MAX_TOPICS_PER_HOST = 4000
+
+/** Record topics a relay follows at once, in all. */
+export const DEFAULT_MAX_TOPICS = 10_000
+
+/** How long a topic stays followed after its last interested peer left, ms. */
+export const DEFAULT_FOLLOW_GRACE = 60 * second
 
 /** Peers whose publish rate is tracked at once (least-recently-seen peers are forgotten). */
 export const DEFAULT_MAX_TRACKED_PEERS = 10_000

@@ -16,6 +16,7 @@ import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { isRecordTopic, keyForTopic, validateAck } from '../record/index.ts'
 import { IptsError } from '../errors.ts'
 import { refusalReason } from './refusals.ts'
+import { DEFAULT_FOLLOW_GRACE, DEFAULT_MAX_TOPICS, DEFAULT_MAX_TOPICS_PER_HOST } from './constants.ts'
 import { second } from '../constants.ts'
 import { limitAnnouncements } from './announce.ts'
 import { InterestTable } from './interest.ts'
@@ -56,12 +57,7 @@ export interface FollowerInit extends Partial<InterestLimits> {
   subscribeBatch?: number
 }
 
-/** Topics one host (IP address) may make the relay follow at once. */
-export const DEFAULT_MAX_TOPICS_PER_HOST = 4000
-/** Record topics a relay follows at once, in all. */
-export const DEFAULT_MAX_TOPICS = 10_000
-/** How long a topic stays followed after its last interested peer left, ms. */
-export const DEFAULT_FOLLOW_GRACE = 60 * second
+export { DEFAULT_FOLLOW_GRACE, DEFAULT_MAX_TOPICS, DEFAULT_MAX_TOPICS_PER_HOST }
 
 export class Follower {
   private readonly c: FollowerComponents

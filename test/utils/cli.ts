@@ -14,11 +14,8 @@ export const CLI_TIMEOUT = 60_000
 
 /** An environment without the user's ipts settings, so tests never read ~/.ipts or $IPTS_*. */
 export function cleanEnv (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, HOME: tmpdir() }
-  delete env.IPTS_REPO
-  delete env.IPTS_RELAYS
-  delete env.IPTS_BOOTSTRAP
-  return { ...env, ...extra }
+  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('IPTS_')))
+  return { ...env, HOME: tmpdir(), ...extra }
 }
 
 /** Runs `ipts <args>` to completion. */

@@ -36,7 +36,8 @@ export function register (program: Command, ctx: CliContext): void {
       }
       const dir = await mkdtemp(join(tmpdir(), 'ipts-demo-'))
       const relays: IptsProcess[] = []
-      const env = { ...ctx.env, IPTS_REPO: undefined, IPTS_RELAYS: undefined, IPTS_BOOTSTRAP: undefined }
+      // the user's IPTS_* settings are for their own relays and clients, not the demo's
+      const env = Object.fromEntries(Object.entries(ctx.env).filter(([name]) => !name.startsWith('IPTS_')))
       const cli = async (args: string[]): Promise<RunResult> => {
         ctx.signal.throwIfAborted()
         const result = await runIpts([...args, '--json'], { env, timeout: STEP_TIMEOUT })

@@ -10,28 +10,30 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { shortPeer } from '../../client/util.ts'
-import { networkOptions } from '../config.ts'
-import { outputFor, progressRenderer, withClient } from '../context.ts'
+import { NETWORK_SETTINGS, settingOptions } from '../config.ts'
+import { outputFor, progressRenderer, settingsOf, withClient } from '../context.ts'
 import type { ClientProgressEvent, InboxMessage } from '../../client/index.ts'
-import type { NetworkFlags } from '../config.ts'
+import type { CommonFlags } from '../config.ts'
 import type { CliContext } from '../context.ts'
 import type { Output } from '../output.ts'
 import type { Command } from 'commander'
 
-interface InboxFlags extends NetworkFlags {
+interface InboxFlags extends CommonFlags {
   watch?: boolean
   ack?: boolean
   save?: string
 }
 
 export function register (program: Command, ctx: CliContext): void {
-  networkOptions(program.command('inbox'))
+  settingOptions(program.command('inbox'), NETWORK_SETTINGS)
     .description('print every message relays hold for you; exit once they are drained')
     .option('--watch', 'keep running and print new messages as they arrive')
     .option('--ack', 'acknowledge what was printed: relays delete it and senders get receipts')
     .option('--save <dir>', 'write received files into this directory')
-    .action(async (flags: InboxFlags) => {
+    .action(async (flags: InboxFlags, command: Command) => {
       const out = outputFor(flags)
+      const config = await settingsOf(NETWORK_SETTINGS, command, ctx, out)
+      if (config == null) return
       const render = progressRenderer(out)
       const onProgress = (evt: ClientProgressEvent): void => {
         if (evt.type === 'inbox:caught-up' && flags.watch === true) out.note('watching for new messages (Ctrl-C to stop)')
@@ -39,7 +41,7 @@ export function register (program: Command, ctx: CliContext): void {
       }
       let count = 0
       const senders = new Set<string>()
-      await withClient(flags, ctx, async (client) => {
+      await withClient(config, async (client) => {
         for await (const message of client.inbox({ watch: flags.watch, ack: flags.ack, signal: ctx.signal, onProgress })) {
           count++
           senders.add(message.from.toString())

@@ -1,16 +1,18 @@
 /** `ipts receipts`: collects receipts from relays and prints every receipt this repo holds. */
-import { networkOptions } from '../config.ts'
-import { outputFor, progressRenderer, withClient } from '../context.ts'
-import type { NetworkFlags } from '../config.ts'
+import { NETWORK_SETTINGS, settingOptions } from '../config.ts'
+import { outputFor, progressRenderer, settingsOf, withClient } from '../context.ts'
+import type { CommonFlags } from '../config.ts'
 import type { CliContext } from '../context.ts'
 import type { Command } from 'commander'
 
 export function register (program: Command, ctx: CliContext): void {
-  networkOptions(program.command('receipts'))
+  settingOptions(program.command('receipts'), NETWORK_SETTINGS)
     .description('print the receipts peers sent for your messages (one line each)')
-    .action(async (flags: NetworkFlags) => {
+    .action(async (flags: CommonFlags, command: Command) => {
       const out = outputFor(flags)
-      await withClient(flags, ctx, async (client) => {
+      const config = await settingsOf(NETWORK_SETTINGS, command, ctx, out)
+      if (config == null) return
+      await withClient(config, async (client) => {
         const receipts = await client.receipts({ signal: ctx.signal, onProgress: progressRenderer(out) })
         for (const r of receipts) {
           out.result(

@@ -9,42 +9,36 @@ import { parsePeerId } from '../../client/peer.ts'
 import { maxInlineBytes } from '../../client/payload.ts'
 import { shortPeer } from '../../client/util.ts'
 import { InputFileError, InvalidSettingError, PayloadTooLargeError } from '../../errors.ts'
-import { networkOptions, parseCount, parseDuration } from '../config.ts'
-import { outputFor, progressRenderer, withClient } from '../context.ts'
+import { SEND_SETTINGS, settingOptions } from '../config.ts'
+import { outputFor, progressRenderer, settingsOf, withClient } from '../context.ts'
 import type { SendContent } from '../../client/index.ts'
-import type { NetworkFlags } from '../config.ts'
+import type { CommonFlags } from '../config.ts'
 import type { CliContext } from '../context.ts'
 import type { Command } from 'commander'
 
-interface SendFlags extends NetworkFlags {
+interface SendFlags extends CommonFlags {
   file?: string
   cid?: string
-  lifetime: string
-  minRelays?: string
-  timeout: string
   encrypt: boolean
   waitReceipt?: boolean
 }
 
 export function register (program: Command, ctx: CliContext): void {
-  networkOptions(program.command('send'))
+  settingOptions(program.command('send'), SEND_SETTINGS)
     .description('send TEXT, a small file or a CID to a peer, and exit once relays hold it')
     .argument('<peerId>', 'the receiver')
     .argument('[text]', 'the message')
     .addOption(new Option('--file <path>', 'send a small file inline (about 7 KiB at most)').conflicts('cid'))
     .option('--cid <cid>', 'send a pointer to content on IPFS (a CID or an /ipfs/ or /ipns/ path)')
-    .option('--lifetime <duration>', 'how long relays keep it (e.g. 1h, 7d)', '24h')
-    .option('--min-relays <n>', 'relays that must confirm custody (default 2 when 2 or more are reachable, else 1)')
-    .option('--timeout <duration>', 'give up on custody after this long (and on the receipt, with --wait-receipt)', '30s')
     .option('--no-encrypt', 'send readable by anyone (default: sealed to the receiver)')
     .option('--wait-receipt', 'stay online until the receiver acknowledges the message')
-    .action(async (to: string, text: string | undefined, flags: SendFlags) => {
+    .action(async (to: string, text: string | undefined, flags: SendFlags, command: Command) => {
       const out = outputFor(flags)
       // everything the user can get wrong is checked before any network work
+      const config = await settingsOf(SEND_SETTINGS, command, ctx, out)
+      if (config == null) return
+      const { lifetime, timeout, minRelays } = config
       const receiver = parsePeerId(to)
-      const lifetime = parseDuration(flags.lifetime, '--lifetime')
-      const timeout = parseDuration(flags.timeout, '--timeout')
-      const minRelays = flags.minRelays == null ? undefined : parseCount(flags.minRelays, '--min-relays')
       const content: SendContent = {}
       if (text != null) content.text = text
       if (flags.cid != null) content.cid = flags.cid
@@ -53,7 +47,7 @@ export function register (program: Command, ctx: CliContext): void {
         throw new InvalidSettingError('nothing to send: give a TEXT, --file PATH or --cid CID')
       }
       const onProgress = progressRenderer(out)
-      await withClient(flags, ctx, async (client) => {
+      await withClient(config, async (client) => {
         const sent = await client.send(receiver, content, {
           lifetime, minRelays, timeout, encrypt: flags.encrypt, onProgress, signal: ctx.signal
         })
