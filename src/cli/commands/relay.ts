@@ -1,94 +1,77 @@
 /**
  * `ipts relay`: runs a relay until SIGINT/SIGTERM, then shuts down cleanly. Prints a ready line
- * with its peer ID and addresses; `--metrics HOST:PORT` serves `/metrics` (Prometheus text) and
- * `/status` (JSON). Every policy limit has a flag.
+ * with its peer ID and addresses, and logs what happens on stderr (`--log-format json` for
+ * machines). `--metrics HOST:PORT` serves the status page (`/`), `/metrics` (Prometheus: libp2p's
+ * and ipts's) and `/status` (JSON). Every setting, every policy limit included, can come from a
+ * flag, the environment or `<repo>/config.json` (`--print-config` shows which).
  */
-import { createServer } from 'node:http'
-import { Option } from 'commander'
-import { loadOrCreateIdentity, resolveRepo } from '../../identity.ts'
-import { checkMultiaddr, commonOptions, parseCount, parseDuration, parseHostPort, parseSize } from '../config.ts'
-import { outputFor } from '../context.ts'
-import { toJsonLine } from '../output.ts'
+import { loadOrCreateIdentity } from '../../identity.ts'
+import { RELAY_SETTINGS, settingOptions } from '../config.ts'
+import { outputFor, settingsOf } from '../context.ts'
+import { EventLog } from '../log.ts'
+import { watchRelay } from '../relay-log.ts'
 import type { CommonFlags } from '../config.ts'
 import type { CliContext } from '../context.ts'
 import type { Output } from '../output.ts'
 import type { Relay } from '../../relay/index.ts'
+import type { StatusServer } from '../../operator/server.ts'
 import type { Command } from 'commander'
-import type { Server } from 'node:http'
 
-/** Where a relay listens when no --listen is given. */
-export const DEFAULT_RELAY_LISTEN = '/ip4/127.0.0.1/tcp/4001'
-
-interface RelayFlags extends CommonFlags {
-  listen?: string[]
-  bootstrap?: string[]
-  public?: boolean
-  metrics?: string
-  maxRecordSize?: string
-  maxLifetime?: string
-  maxRecordsPerKey?: string
-  maxRecords?: string
-  maxBytes?: string
-  maxPublishesPerMinute?: string
-  maxTopicsPerPeer?: string
-  maxTopicsPerHost?: string
-  maxTopics?: string
-  followGrace?: string
-}
-
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
+export { DEFAULT_RELAY_LISTEN } from '../config.ts'
 
 export function register (program: Command, ctx: CliContext): void {
-  commonOptions(program.command('relay'))
+  settingOptions(program.command('relay'), RELAY_SETTINGS)
     .description('run a relay until SIGINT/SIGTERM')
-    .option('--listen <multiaddr>', `address to listen on (repeatable; default ${DEFAULT_RELAY_LISTEN})`, collect)
-    .option('--bootstrap <multiaddr>', 'another relay or DHT peer to join through (repeatable)', collect)
-    .addOption(new Option('--public', 'join the public IPFS network (its DHT and bootstrap peers)'))
-    .option('--metrics <host:port>', 'serve /metrics (Prometheus) and /status (JSON) over HTTP here')
-    .option('--max-record-size <size>', 'largest record accepted (default 10KiB)')
-    .option('--max-lifetime <duration>', 'longest record lifetime accepted (default 30d)')
-    .option('--max-records-per-key <n>', 'records one tag or name may hold: senders per receiver (default 1000)')
-    .option('--max-records <n>', 'records stored in all; the coldest tags are evicted beyond (default 1000000)')
-    .option('--max-bytes <size>', 'record bytes stored in all; the coldest tags are evicted beyond (default 1GiB)')
-    .option('--max-publishes-per-minute <n>', 'records one peer may publish per minute (default 600)')
-    .option('--max-topics-per-peer <n>', 'topics one peer may make this relay follow (default 1000)')
-    .option('--max-topics-per-host <n>', 'topics the peers of one IP address may make this relay follow (default 4000)')
-    .option('--max-topics <n>', 'record topics followed at once, in all (default 10000)')
-    .option('--follow-grace <duration>', 'how long a topic stays followed after its last subscriber left (default 60s)')
-    .action(async (flags: RelayFlags) => {
+    .action(async (flags: CommonFlags, command: Command) => {
       const out = outputFor(flags)
-      const repo = resolveRepo(flags.repo, ctx.env)
-      const listen = (flags.listen ?? [DEFAULT_RELAY_LISTEN]).map(a => checkMultiaddr(a))
-      const bootstrap = (flags.bootstrap ?? []).map(a => checkMultiaddr(a, { peerId: true }))
-      const metrics = flags.metrics == null ? undefined : parseHostPort(flags.metrics, '--metrics')
-      const policy = {
-        maxRecordSize: optional(flags.maxRecordSize, v => parseSize(v, '--max-record-size')),
-        maxLifetime: optional(flags.maxLifetime, v => parseDuration(v, '--max-lifetime')),
-        maxRecordsPerKey: optional(flags.maxRecordsPerKey, v => parseCount(v, '--max-records-per-key')),
-        maxRecords: optional(flags.maxRecords, v => parseCount(v, '--max-records')),
-        maxBytes: optional(flags.maxBytes, v => parseSize(v, '--max-bytes')),
-        maxPublishesPerPeerPerMinute: optional(flags.maxPublishesPerMinute, v => parseCount(v, '--max-publishes-per-minute')),
-        maxTopicsPerPeer: optional(flags.maxTopicsPerPeer, v => parseCount(v, '--max-topics-per-peer'))
-      }
-      const follow = {
-        maxTopicsPerHost: optional(flags.maxTopicsPerHost, v => parseCount(v, '--max-topics-per-host')),
-        maxTopics: optional(flags.maxTopics, v => parseCount(v, '--max-topics')),
-        grace: optional(flags.followGrace, v => parseDuration(v, '--follow-grace'))
-      }
+      const config = await settingsOf(RELAY_SETTINGS, command, ctx, out)
+      if (config == null) return
+      const log = new EventLog({ format: config.logFormat, level: config.logLevel, write: line => { out.note(line) } })
+      const { repo } = config
       const { privateKey } = await loadOrCreateIdentity(repo)
       ctx.signal.throwIfAborted()
+      log.info('relay:start', 'relay starting', { repo, listen: config.listen, bootstrap: config.bootstrap, public: config.public })
+      // loaded here, not at start-up: a bad setting is reported before libp2p loads
       const { createRelay } = await import('../../relay/index.ts')
-      const handle = await createRelay({ repo, privateKey, listen, bootstrap, public: flags.public, ...policy, follow })
-      let server: Server | undefined
+      const metrics = config.metrics == null
+        ? undefined
+        : new (await import('../../metrics.ts')).PrometheusExport({ statfsLocation: repo })
+      const handle = await createRelay({
+        repo,
+        privateKey,
+        listen: config.listen,
+        bootstrap: config.bootstrap,
+        public: config.public,
+        metrics: metrics?.node,
+        maxRecordSize: config.maxRecordSize,
+        maxLifetime: config.maxLifetime,
+        maxRecordsPerKey: config.maxRecordsPerKey,
+        maxRecords: config.maxRecords,
+        maxBytes: config.maxBytes,
+        maxPublishesPerPeerPerMinute: config.maxPublishesPerMinute,
+        maxTopicsPerPeer: config.maxTopicsPerPeer,
+        follow: { maxTopicsPerHost: config.maxTopicsPerHost, maxTopics: config.maxTopics, grace: config.followGrace }
+      })
+      const unwatch = watchRelay(handle, log)
+      let server: StatusServer | undefined
       let ticker: ReturnType<typeof setInterval> | undefined
       try {
-        const metricsUrl = metrics == null ? undefined : await serveMetrics(handle.relay, metrics).then(s => { server = s.server; return s.url })
+        let url: string | undefined
+        if (config.metrics != null) {
+          const { StatusServer } = await import('../../operator/server.ts')
+          server = new StatusServer({ relay: handle.relay, host: config.metrics.host, port: config.metrics.port, metrics })
+          url = await server.start()
+        }
+        const peerId = handle.node.peerId.toString()
         const addrs = handle.node.getMultiaddrs().map(String)
-        const ready: Record<string, unknown> = { event: 'ready', peerId: handle.node.peerId.toString(), addrs }
-        if (metricsUrl != null) ready.metrics = metricsUrl
-        out.result(ready, `relay ${handle.node.peerId.toString()} ready\n${addrs.map(a => `  listening on ${a}`).join('\n')}${metricsUrl != null ? `\n  metrics on ${metricsUrl}/metrics, status on ${metricsUrl}/status` : ''}`)
-        if (bootstrap.length === 0 && flags.public !== true) {
-          out.note('running alone: no --bootstrap given, so this relay knows no other relay until one bootstraps from it')
+        const ready: Record<string, unknown> = { event: 'ready', peerId, addrs }
+        if (url != null) ready.metrics = url
+        out.result(ready, `relay ${peerId} ready\n${addrs.map(a => `  listening on ${a}`).join('\n')}${url != null ? `\n  status page on ${url}/, metrics on ${url}/metrics, status on ${url}/status` : ''}`)
+        log.info('relay:ready', 'relay ready', { peer: peerId })
+        for (const addr of addrs) log.info('relay:listening', 'listening', { addr })
+        if (url != null) log.info('status:listening', 'status page, /metrics and /status', { url: `${url}/` })
+        if (config.bootstrap.length === 0 && !config.public) {
+          log.warn('relay:alone', 'running alone: no --bootstrap given, so this relay knows no other relay until one bootstraps from it')
         }
         ticker = setInterval(() => { showStatus(out, handle.relay) }, 1000)
         ticker.unref()
@@ -96,49 +79,18 @@ export function register (program: Command, ctx: CliContext): void {
           if (ctx.signal.aborted) resolve()
           ctx.signal.addEventListener('abort', () => { resolve() }, { once: true })
         })
-        out.note('stopping the relay…')
+        log.info('relay:stopping', 'stopping the relay')
       } finally {
         clearInterval(ticker)
-        server?.closeAllConnections()
-        await new Promise<void>(resolve => { server == null ? resolve() : server.close(() => { resolve() }) })
+        unwatch()
+        await server?.stop()
         await handle.stop()
       }
-      out.note('relay stopped')
+      log.info('relay:stopped', 'relay stopped')
     })
-}
-
-function optional<T> (value: string | undefined, parse: (v: string) => T): T | undefined {
-  return value == null ? undefined : parse(value)
 }
 
 function showStatus (out: Output, relay: Relay): void {
   const s = relay.status()
   out.progress(`records ${s.records} (${s.bytes} B) under ${s.keys} keys, ${s.tombstones} tombstones, ${s.topics} topics, ${s.connections} connections`)
-}
-
-/** Serves /metrics and /status; resolves with the URL actually bound (port 0 picks one). */
-async function serveMetrics (relay: Relay, at: { host: string, port: number }): Promise<{ server: Server, url: string }> {
-  const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0]
-    if (req.method !== 'GET') {
-      res.writeHead(405).end()
-    } else if (path === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(relay.metrics())
-    } else if (path === '/status') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(toJsonLine(relay.status() as unknown as Record<string, unknown>))
-    } else {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('try /metrics or /status\n')
-    }
-  })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(at.port, at.host, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-  const address = server.address()
-  const port = typeof address === 'object' && address != null ? address.port : at.port
-  const host = at.host.includes(':') ? `[${at.host}]` : at.host
-  return { server, url: `http://${host}:${port}` }
 }
