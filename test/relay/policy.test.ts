@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { readFile } from 'node:fs/promises'
 import { before, describe, it } from 'node:test'
 import { BadSignatureError, IptsError, KeyFullError, LifetimeTooLongError, RecordOverSizeLimitError } from '../../src/errors.ts'
 import {
@@ -104,6 +105,13 @@ describe('refusal vocabulary', () => {
     assert.equal(refusalReason(new KeyFullError('x')), 'KeyFullError')
     // an ipts error nobody listed still gets a label from the table
     assert.equal(refusalReason(new IptsError('x')), 'MalformedRecordError')
+  })
+
+  it('docs/protocol.md lists exactly these reasons, with their kind', async () => {
+    const doc = await readFile(new URL('../../../docs/protocol.md', import.meta.url), 'utf8')
+    const section = doc.slice(doc.indexOf('### Refusals'), doc.indexOf('### The relay protocol'))
+    const rows = [...section.matchAll(/^\| `(\w+)` \| (\w+) \|/gm)].map(m => [m[1], m[2]])
+    assert.deepEqual(rows, Object.entries(REFUSALS).map(([reason, { kind }]) => [reason, kind]))
   })
 
   it('every reason in the table is an error class of src/errors.ts', () => {
