@@ -72,6 +72,10 @@ export function watchRelay (handle: RelayHandle, log: EventLog, options: WatchOp
   on<{ peer: PeerId, role: string, error: Error }>(relay.sync, 'sync:error', ({ peer, role, error }) => {
     log.warn('sync:error', 'sync session failed', { peer: peer.toString(), role, error: `${error.name}: ${error.message}` })
   })
+  on<{ topic: string, following: boolean }>(relay, 'topic:follow', ({ following }) => {
+    // debug only: the topic names a receiver; the count is what an operator watches
+    log.debug(following ? 'topic:follow' : 'topic:leave', following ? 'following a record topic' : 'left a record topic', { topics: relay.follower.topics() })
+  })
   on<{ records: number, tombstones: number }>(relay, 'purge', ({ records, tombstones }) => {
     log.log(records + tombstones > 0 ? 'info' : 'debug', 'purge', 'purged expired records and tombstones', { records, tombstones })
   })
