@@ -4,11 +4,12 @@
  * delete what we read and sends receipts back, `receipts` and `waitForReceipt` tell a sender its
  * messages arrived, `resolve` reads a plain IPNS name through relays.
  */
-import { InvalidParametersError, TypedEventEmitter } from '@libp2p/interface'
+import { InvalidParametersError } from '@libp2p/interface'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { CID } from 'multiformats/cid'
 import { day, second, minute } from '../constants.ts'
+import { SafeEventEmitter } from '../events.ts'
 import { CustodyRefusedError, NameNotFoundError, NoRelaysError, ReceiptTimeoutError, RelayProtocolError } from '../errors.ts'
 import { createNode } from '../node.ts'
 import {
@@ -37,7 +38,7 @@ import type { NewMessage } from './outbox.ts'
 import type { ClientState, StateData } from './state.ts'
 import type { IptsNode } from '../node.ts'
 import type { IptsRecord } from '../record/index.ts'
-import type { AbortOptions, PeerId, PrivateKey } from '@libp2p/interface'
+import type { AbortOptions, Logger, PeerId, PrivateKey } from '@libp2p/interface'
 import type { Message as PubsubMessage } from '@libp2p/gossipsub'
 
 /** Time allowed to dial one relay, ms. */
@@ -168,7 +169,7 @@ interface PendingAck {
   eol: number
 }
 
-export class Client extends TypedEventEmitter<ClientEvents> {
+export class Client extends SafeEventEmitter<ClientEvents> {
   readonly node: IptsNode
   readonly peerId: PeerId
   private readonly privateKey: PrivateKey
@@ -177,6 +178,7 @@ export class Client extends TypedEventEmitter<ClientEvents> {
   private readonly relayAddrs: string[]
   private readonly bootstrapAddrs: string[]
   private readonly now: () => number
+  private readonly log: Logger
   private readonly validator = new RecordValidator()
   private readonly shutdown = new AbortController()
   private stopped = false
@@ -193,6 +195,7 @@ export class Client extends TypedEventEmitter<ClientEvents> {
     this.relayAddrs = init.relays ?? []
     this.bootstrapAddrs = init.bootstrap ?? []
     this.now = init.now ?? Date.now
+    this.log = init.node.logger.forComponent('ipts:client')
   }
 
   /** Stops pending operations, and the node if the client created it. Idempotent. */
@@ -783,11 +786,11 @@ export class Client extends TypedEventEmitter<ClientEvents> {
   }
 
   private safeDispatch<K extends keyof ClientEvents> (type: K, detail: ClientEvents[K]['detail']): void {
-    try {
-      this.dispatchEvent(new CustomEvent(type, { detail }))
-    } catch {
-      // a listener threw: not ours to handle
-    }
+    this.dispatchEvent(new CustomEvent(type, { detail }))
+  }
+
+  protected onListenerError (type: string, err: unknown): void {
+    this.log.error('%s listener failed - %e', type, err)
   }
 }
 

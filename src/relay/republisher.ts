@@ -16,7 +16,7 @@
  * Both queues are bounded; what does not fit is dropped and counted (sync and the inbox protocol
  * are the reliable paths: gossip republish is best effort).
  */
-import { TypedEventEmitter } from '@libp2p/interface'
+import { SafeEventEmitter } from '../events.ts'
 import { keyForTopic } from '../record/index.ts'
 import type { Counters } from './counters.ts'
 import type { RecordStore } from './store.ts'
@@ -56,7 +56,7 @@ interface Job { topic: string, bytes: Uint8Array, kind: 'push' | 'republish' }
 
 const TICK = 100
 
-export class Republisher extends TypedEventEmitter<RepublisherEvents> {
+export class Republisher extends SafeEventEmitter<RepublisherEvents> {
   private readonly c: RepublisherComponents
   private readonly rate: number
   private readonly interval: number
@@ -209,10 +209,10 @@ export class Republisher extends TypedEventEmitter<RepublisherEvents> {
   }
 
   private safeDispatch (type: 'republish:start' | 'republish:end', detail?: { records: number }): void {
-    try {
-      this.dispatchEvent(new CustomEvent(type, { detail }))
-    } catch (err) {
-      this.c.log.error('listener failed - %e', err)
-    }
+    this.dispatchEvent(new CustomEvent(type, { detail }))
+  }
+
+  protected onListenerError (type: string, err: unknown): void {
+    this.c.log.error('%s listener failed - %e', type, err)
   }
 }
