@@ -10,6 +10,7 @@ import { RecordValidator, topicForKey } from '../record/index.ts'
 import { RelayRequest, RelayResponse } from '../pb/relay.ts'
 import { minute, second } from '../constants.ts'
 import { Counters } from './counters.ts'
+import { LIFETIME_SLACK } from './constants.ts'
 import { ACK_TOPIC, Follower } from './follower.ts'
 import { Feed } from './feed.ts'
 import { hostKey } from './host.ts'
@@ -110,6 +111,8 @@ export class Relay extends SafeEventEmitter<RelayEvents> {
       maxRecordsPerKey: this.policy.maxRecordsPerKey,
       maxRecords: this.policy.maxRecords,
       maxBytes: this.policy.maxBytes,
+      // a tombstone must outlive every record it refuses, and no accepted record lives longer
+      maxTombstoneLifetime: this.policy.maxLifetime + LIFETIME_SLACK,
       log: node.logger.forComponent('ipts:relay:store')
     })
     this.ingest = new Ingest({
