@@ -99,6 +99,7 @@ export class RecordStore extends SafeEventEmitter<RecordStoreEvents> {
   private readonly log?: Logger
   private datastore?: LevelDatastore
   private opening?: Promise<void>
+  private closing?: Promise<void>
   private readonly table = new KeyTable()
   private readonly symbolSet = new SymbolSet()
   private records = 0
@@ -126,14 +127,13 @@ export class RecordStore extends SafeEventEmitter<RecordStoreEvents> {
     await this.opening
   }
 
-  /** Waits for pending writes, then closes the database. Idempotent. */
+  /**
+   * Waits for pending writes, including those queued while it waits (a write group queues the
+   * next one), then closes the database. Idempotent.
+   */
   async close (): Promise<void> {
-    await this.opening?.catch(() => {})
-    const ds = this.datastore
-    if (ds == null) return
-    await this.tail
-    this.datastore = undefined
-    await ds.close()
+    this.closing ??= this.closeOnce().finally(() => { this.closing = undefined })
+    await this.closing
   }
 
   /**
@@ -333,6 +333,19 @@ export class RecordStore extends SafeEventEmitter<RecordStoreEvents> {
   }
 
   // --- internals ------------------------------------------------------------------------------
+
+  private async closeOnce (): Promise<void> {
+    await this.opening?.catch(() => {})
+    const ds = this.datastore
+    if (ds == null) return
+    let tail: Promise<unknown>
+    do {
+      tail = this.tail
+      await tail
+    } while (tail !== this.tail)
+    this.datastore = undefined
+    await ds.close()
+  }
 
   protected onListenerError (type: string, err: unknown): void {
     this.log?.error('%s listener failed - %e', type, err)

@@ -200,6 +200,24 @@ describe('RecordStore: restart', () => {
   })
 })
 
+describe('RecordStore: close', () => {
+  it('finishes every write asked for before close, across several write groups', async () => {
+    const dir = await tempDir()
+    dirs.push(dir)
+    const store = await openStore({ maxRecordsPerKey: 1000 }, dir.path)
+    // more puts than one write group (256) holds: close() must wait for the later groups too
+    const records = await Promise.all((await makeKeys(600)).map(async k => tagged(k, bob, 1, T0)))
+    const settled = Promise.allSettled(records.map(async r => store.put(r, T0)))
+    await store.close()
+    const results = await settled
+    const failed = results.filter(r => r.status === 'rejected').map(r => (r as PromiseRejectedResult).reason.name)
+    assert.deepEqual(failed, [], `${failed.length} of ${records.length} puts failed`)
+    const again = await openStore({ maxRecordsPerKey: 1000 }, dir.path)
+    assert.equal(again.stats().records, records.length)
+    assert.deepEqual(await again.verify(), [])
+  })
+})
+
 describe('RecordStore: paging', () => {
   it('pages 10,000 records of one tag, 100 at a time, each exactly once, in signer order', async () => {
     const store = await openStore({ maxRecordsPerKey: 20_000 })
