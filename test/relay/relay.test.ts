@@ -129,6 +129,13 @@ describe('relay: invalid traffic is rejected, never stored, and valid traffic st
       await mallory.services.pubsub.publish(bobTopic, bytes)
     }
     await until(() => totalInvalid(relay) >= 4)
+    // each record refused for its own reason, once
+    assert.deepEqual(invalidByReason(relay), {
+      'invalid:BadSignatureError': 1, // bad signature
+      'invalid:KeyMismatchError': 1, // Carol's record on Bob's topic
+      'invalid:RecordExpiredError': 1,
+      'invalid:MalformedRecordError': 1 // garbage
+    })
     assert.equal(relay.relay.store.stats().records, 0, 'nothing invalid was stored')
 
     // the relay keeps serving valid traffic on the same topic
@@ -147,3 +154,6 @@ function totalInvalid (relay: RelayHandle): number {
   return n
 }
 
+function invalidByReason (relay: RelayHandle): Record<string, number> {
+  return Object.fromEntries([...relay.relay.counters.refusedByReason].filter(([reason]) => reason.startsWith('invalid:')))
+}
