@@ -52,7 +52,8 @@ export interface RepublisherEvents {
   'republish:end': CustomEvent<{ records: number }>
 }
 
-interface Job { topic: string, bytes: Uint8Array, kind: 'push' | 'republish' }
+/** `eol`: the record's, when known, so a record that expired while queued is not published. */
+interface Job { topic: string, bytes: Uint8Array, kind: 'push' | 'republish', eol?: number }
 
 const TICK = 100
 
@@ -152,6 +153,7 @@ export class Republisher extends SafeEventEmitter<RepublisherEvents> {
     while (this.tokens >= 1) {
       const job = this.pushQueue.shift() ?? this.cycleQueue.shift()
       if (job == null) break
+      if (job.eol != null && job.eol < this.c.now()) continue
       if (job.kind === 'republish' && this.c.pubsub.getSubscribers(job.topic).length === 0) continue
       this.tokens -= 1
       this.publish(job)
@@ -203,7 +205,7 @@ export class Republisher extends SafeEventEmitter<RepublisherEvents> {
         continue
       }
       for await (const entry of this.c.store.iterate({ routingKey, now: this.c.now() })) {
-        yield { topic, bytes: entry.bytes, kind: 'republish' }
+        yield { topic, bytes: entry.bytes, kind: 'republish', eol: entry.eol }
       }
     }
   }
