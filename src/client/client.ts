@@ -352,10 +352,9 @@ export class Client extends SafeEventEmitter<ClientEvents> {
           }
         }
         if (ack && watch && drainsDone && channel.size === 0 && pending.size > 0) {
-          // kept for the next catch-up if no relay applied it
-          if (await this.applyAck([...pending.values()], [...reached.values()], { signal, onProgress: options.onProgress, strict: false })) {
-            pending.clear()
-          }
+          // what no relay applied is kept for the next catch-up
+          const applied = await this.applyAck([...pending.values()], [...reached.values()], { signal, onProgress: options.onProgress, strict: false })
+          for (const e of applied) pending.delete(e.from.toString())
         }
       }
       if (ack && pending.size > 0 && !signal.aborted) {
@@ -626,48 +625,55 @@ export class Client extends SafeEventEmitter<ClientEvents> {
   }
 
   /**
-   * Signs and sends acknowledgements to every relay, records what we acknowledged, then sends a
-   * receipt to each sender. `strict`: throw if any relay did not apply it; otherwise resolve
-   * false when none did.
+   * Signs and sends acknowledgements to every relay (in chunks of MAX_ACK_ENTRIES senders),
+   * records what some relay applied, then sends a receipt to each of those senders. Returns the
+   * entries some relay applied. `strict`: throw if any relay did not apply any chunk; otherwise
+   * the caller keeps the entries not returned for a later attempt.
    */
-  private async applyAck (entries: PendingAck[], relays: PeerId[], options: AbortOptions & ProgressOptions & { strict: boolean }): Promise<boolean> {
+  private async applyAck (entries: PendingAck[], relays: PeerId[], options: AbortOptions & ProgressOptions & { strict: boolean }): Promise<PendingAck[]> {
     const failures: string[] = []
-    let applied = 0
+    const applied: PendingAck[] = []
     for (let i = 0; i < entries.length; i += MAX_ACK_ENTRIES) {
       const chunk = entries.slice(i, i + MAX_ACK_ENTRIES)
       const ack = await createAck(this.privateKey, {
         entries: chunk.map(e => ({ signer: e.from.toMultihash().bytes, sequence: e.sequence, eol: e.eol })),
         now: this.now()
       })
+      let chunkApplied = false
       await Promise.all(relays.map(async relay => {
         try {
           const deleted = await sendAck(this.node, relay, ack.bytes, { signal: anySignal([options.signal, AbortSignal.timeout(ACK_TIMEOUT)]) })
-          applied++
+          chunkApplied = true
           options.onProgress?.({ type: 'ack:applied', detail: { relay, deleted } })
         } catch (err: any) {
           failures.push(`${shortPeer(relay)}: ${err?.message ?? err}`)
           options.onProgress?.({ type: 'ack:failed', detail: { relay, error: err } })
         }
       }))
+      // a chunk counts only if some relay applied that chunk
+      if (chunkApplied) applied.push(...chunk)
     }
-    if (applied === 0) {
-      if (!options.strict) return false
+    if (applied.length === 0) {
+      if (!options.strict) return applied
       throw new RelayProtocolError(`no relay applied the acknowledgement (${failures.join(', ')})`)
     }
     const at = this.now()
     await this.state.update(data => {
-      for (const e of entries) {
+      for (const e of applied) {
         const peer = peerState(data, e.from.toString())
         if (peer.acked == null || BigInt(peer.acked.seq) < e.sequence) {
           peer.acked = { seq: e.sequence.toString(), at }
         }
       }
     })
-    await Promise.all(entries.map(async e => this.sendReceipt(e.from, relays, options)))
+    await Promise.all(applied.map(async e => this.sendReceipt(e.from, relays, options)))
     if (options.strict && failures.length > 0) {
-      throw new RelayProtocolError(`acknowledgement not applied by every relay (${failures.join(', ')})`)
+      const unapplied = entries.length - applied.length
+      throw new RelayProtocolError(unapplied > 0
+        ? `no relay applied the acknowledgement of ${unapplied} of ${entries.length} senders (${failures.join(', ')})`
+        : `acknowledgement not applied by every relay (${failures.join(', ')})`)
     }
-    return true
+    return applied
   }
 
   /** A record to `to` carrying our receipt (and our unacknowledged messages to it), custody 1. */
