@@ -4,11 +4,12 @@
  * delete what we read and sends receipts back, `receipts` and `waitForReceipt` tell a sender its
  * messages arrived, `resolve` reads a plain IPNS name through relays.
  */
-import { InvalidParametersError, TypedEventEmitter } from '@libp2p/interface'
+import { InvalidParametersError } from '@libp2p/interface'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { CID } from 'multiformats/cid'
 import { day, second, minute } from '../constants.ts'
+import { SafeEventEmitter } from '../events.ts'
 import { CustodyRefusedError, NameNotFoundError, NoRelaysError, ReceiptTimeoutError, RelayProtocolError } from '../errors.ts'
 import { createNode } from '../node.ts'
 import {
@@ -37,7 +38,7 @@ import type { NewMessage } from './outbox.ts'
 import type { ClientState, StateData } from './state.ts'
 import type { IptsNode } from '../node.ts'
 import type { IptsRecord } from '../record/index.ts'
-import type { AbortOptions, PeerId, PrivateKey } from '@libp2p/interface'
+import type { AbortOptions, Logger, PeerId, PrivateKey } from '@libp2p/interface'
 import type { Message as PubsubMessage } from '@libp2p/gossipsub'
 
 /** Time allowed to dial one relay, ms. */
@@ -168,7 +169,7 @@ interface PendingAck {
   eol: number
 }
 
-export class Client extends TypedEventEmitter<ClientEvents> {
+export class Client extends SafeEventEmitter<ClientEvents> {
   readonly node: IptsNode
   readonly peerId: PeerId
   private readonly privateKey: PrivateKey
@@ -177,6 +178,7 @@ export class Client extends TypedEventEmitter<ClientEvents> {
   private readonly relayAddrs: string[]
   private readonly bootstrapAddrs: string[]
   private readonly now: () => number
+  private readonly log: Logger
   private readonly validator = new RecordValidator()
   private readonly shutdown = new AbortController()
   private stopped = false
@@ -193,6 +195,7 @@ export class Client extends TypedEventEmitter<ClientEvents> {
     this.relayAddrs = init.relays ?? []
     this.bootstrapAddrs = init.bootstrap ?? []
     this.now = init.now ?? Date.now
+    this.log = init.node.logger.forComponent('ipts:client')
   }
 
   /** Stops pending operations, and the node if the client created it. Idempotent. */
@@ -349,10 +352,9 @@ export class Client extends TypedEventEmitter<ClientEvents> {
           }
         }
         if (ack && watch && drainsDone && channel.size === 0 && pending.size > 0) {
-          // kept for the next catch-up if no relay applied it
-          if (await this.applyAck([...pending.values()], [...reached.values()], { signal, onProgress: options.onProgress, strict: false })) {
-            pending.clear()
-          }
+          // what no relay applied is kept for the next catch-up
+          const applied = await this.applyAck([...pending.values()], [...reached.values()], { signal, onProgress: options.onProgress, strict: false })
+          for (const e of applied) pending.delete(e.from.toString())
         }
       }
       if (ack && pending.size > 0 && !signal.aborted) {
@@ -623,48 +625,55 @@ export class Client extends TypedEventEmitter<ClientEvents> {
   }
 
   /**
-   * Signs and sends acknowledgements to every relay, records what we acknowledged, then sends a
-   * receipt to each sender. `strict`: throw if any relay did not apply it; otherwise resolve
-   * false when none did.
+   * Signs and sends acknowledgements to every relay (in chunks of MAX_ACK_ENTRIES senders),
+   * records what some relay applied, then sends a receipt to each of those senders. Returns the
+   * entries some relay applied. `strict`: throw if any relay did not apply any chunk; otherwise
+   * the caller keeps the entries not returned for a later attempt.
    */
-  private async applyAck (entries: PendingAck[], relays: PeerId[], options: AbortOptions & ProgressOptions & { strict: boolean }): Promise<boolean> {
+  private async applyAck (entries: PendingAck[], relays: PeerId[], options: AbortOptions & ProgressOptions & { strict: boolean }): Promise<PendingAck[]> {
     const failures: string[] = []
-    let applied = 0
+    const applied: PendingAck[] = []
     for (let i = 0; i < entries.length; i += MAX_ACK_ENTRIES) {
       const chunk = entries.slice(i, i + MAX_ACK_ENTRIES)
       const ack = await createAck(this.privateKey, {
         entries: chunk.map(e => ({ signer: e.from.toMultihash().bytes, sequence: e.sequence, eol: e.eol })),
         now: this.now()
       })
+      let chunkApplied = false
       await Promise.all(relays.map(async relay => {
         try {
           const deleted = await sendAck(this.node, relay, ack.bytes, { signal: anySignal([options.signal, AbortSignal.timeout(ACK_TIMEOUT)]) })
-          applied++
+          chunkApplied = true
           options.onProgress?.({ type: 'ack:applied', detail: { relay, deleted } })
         } catch (err: any) {
           failures.push(`${shortPeer(relay)}: ${err?.message ?? err}`)
           options.onProgress?.({ type: 'ack:failed', detail: { relay, error: err } })
         }
       }))
+      // a chunk counts only if some relay applied that chunk
+      if (chunkApplied) applied.push(...chunk)
     }
-    if (applied === 0) {
-      if (!options.strict) return false
+    if (applied.length === 0) {
+      if (!options.strict) return applied
       throw new RelayProtocolError(`no relay applied the acknowledgement (${failures.join(', ')})`)
     }
     const at = this.now()
     await this.state.update(data => {
-      for (const e of entries) {
+      for (const e of applied) {
         const peer = peerState(data, e.from.toString())
         if (peer.acked == null || BigInt(peer.acked.seq) < e.sequence) {
           peer.acked = { seq: e.sequence.toString(), at }
         }
       }
     })
-    await Promise.all(entries.map(async e => this.sendReceipt(e.from, relays, options)))
+    await Promise.all(applied.map(async e => this.sendReceipt(e.from, relays, options)))
     if (options.strict && failures.length > 0) {
-      throw new RelayProtocolError(`acknowledgement not applied by every relay (${failures.join(', ')})`)
+      const unapplied = entries.length - applied.length
+      throw new RelayProtocolError(unapplied > 0
+        ? `no relay applied the acknowledgement of ${unapplied} of ${entries.length} senders (${failures.join(', ')})`
+        : `acknowledgement not applied by every relay (${failures.join(', ')})`)
     }
-    return true
+    return applied
   }
 
   /** A record to `to` carrying our receipt (and our unacknowledged messages to it), custody 1. */
@@ -783,11 +792,11 @@ export class Client extends TypedEventEmitter<ClientEvents> {
   }
 
   private safeDispatch<K extends keyof ClientEvents> (type: K, detail: ClientEvents[K]['detail']): void {
-    try {
-      this.dispatchEvent(new CustomEvent(type, { detail }))
-    } catch {
-      // a listener threw: not ours to handle
-    }
+    this.dispatchEvent(new CustomEvent(type, { detail }))
+  }
+
+  protected onListenerError (type: string, err: unknown): void {
+    this.log.error('%s listener failed - %e', type, err)
   }
 }
 

@@ -108,6 +108,8 @@ export async function ensureCustody (node: IptsNode, relays: PeerId[], record: I
     done.reject(new CustodyTimeoutError(`${confirmed.length} of ${minRelays} relays confirmed custody in time (${missing.join(', ')})`))
   }
   options.signal?.addEventListener('abort', onAbort, { once: true })
+  // an abort event fires only once: a signal that has already ended gets no event
+  if (options.signal?.aborted === true) onAbort()
   const tasks = relays.map(async relay => attempt(relay))
   check()
   try {

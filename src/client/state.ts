@@ -16,7 +16,7 @@
  * repo do not lose each other's updates. Without a repo it lives in memory.
  */
 import { randomBytes } from 'node:crypto'
-import { mkdir, open, readFile, rename, unlink, writeFile } from 'node:fs/promises'
+import { mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { second } from '../constants.ts'
 import { ClientStateError } from '../errors.ts'
@@ -31,6 +31,12 @@ export const MAX_RECEIPTS_PER_PEER = 100
 export const STATE_LOCK_TIMEOUT = 10 * second
 /** A lock file older than this is taken over even if its process still seems alive. */
 export const STATE_LOCK_STALE = 60 * second
+/**
+ * A lock file that names no owner (empty or unreadable) is taken over once it is this old: the
+ * owner writes its pid right after creating the file (or removes the file if that write fails),
+ * so such a file is left by a crash between the two.
+ */
+export const STATE_LOCK_UNNAMED_STALE = 2 * second
 
 /** One message of the outbox, as stored (bigints as decimal strings, bytes as base64). */
 export interface StoredMessage {
@@ -239,9 +245,7 @@ export class FileState implements ClientState {
     let delay = 5
     while (true) {
       try {
-        const handle = await open(this.lockFile, 'wx', 0o600)
-        await handle.writeFile(`${process.pid} ${Date.now()}`)
-        await handle.close()
+        await this.createLock()
         return
       } catch (err: any) {
         if (err.code !== 'EEXIST') throw err
@@ -258,20 +262,36 @@ export class FileState implements ClientState {
     }
   }
 
+  /** Creates the lock file holding `<pid> <ms>`; throws EEXIST if another holds it. */
+  private async createLock (): Promise<void> {
+    const handle = await open(this.lockFile, 'wx', 0o600)
+    try {
+      await handle.writeFile(`${process.pid} ${Date.now()}`)
+      await handle.close()
+    } catch (err) {
+      // a disk full between create and write: an empty lock would block every later update
+      await handle.close().catch(() => {})
+      await unlink(this.lockFile).catch(() => {})
+      throw err
+    }
+  }
+
   /** The lock's owner is gone (or the lock is far older than any update takes). */
   private async lockIsStale (): Promise<boolean> {
     let text: string
+    let modified: number
     try {
       text = await readFile(this.lockFile, 'utf8')
+      modified = (await stat(this.lockFile)).mtimeMs
     } catch {
       return false
     }
     const [pidText, atText] = text.split(' ')
     const pid = Number(pidText)
     const at = Number(atText)
-    if (!Number.isSafeInteger(pid) || !Number.isFinite(at)) {
-      // being written right now, or garbage: garbage is taken over once it is old
-      return false
+    if (!Number.isSafeInteger(pid) || pid <= 0 || !Number.isFinite(at)) {
+      // being written right now, or left empty (or garbled) by a crash: taken over once old
+      return Date.now() - modified > STATE_LOCK_UNNAMED_STALE
     }
     if (Date.now() - at > STATE_LOCK_STALE) return true
     try {

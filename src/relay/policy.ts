@@ -19,7 +19,7 @@ import type { IptsRecord } from '../record/index.ts'
 export interface PolicyInit {
   /** largest record accepted, in bytes. @default 10240 (10 KiB) */
   maxRecordSize?: number
-  /** longest lifetime accepted (EOL minus now), in ms; 5 min of clock skew is tolerated on top. @default 30 days */
+  /** longest lifetime accepted (EOL minus now), in ms; 5 min of clock skew is tolerated on top. Tombstones are kept as long. @default 30 days */
   maxLifetime?: number
   /** records one routing key (tag or name) may hold. @default 1000 */
   maxRecordsPerKey?: number

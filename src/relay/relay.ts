@@ -4,12 +4,13 @@
  * the single ingest path, the follower (type-1 subscriptions), the republisher, the relay
  * stream protocol, the fetch lookup for `/ipns/` keys and the expiry purge.
  */
-import { TypedEventEmitter } from '@libp2p/interface'
 import { pbStream } from '@libp2p/utils'
+import { SafeEventEmitter } from '../events.ts'
 import { RecordValidator, topicForKey } from '../record/index.ts'
 import { RelayRequest, RelayResponse } from '../pb/relay.ts'
 import { minute, second } from '../constants.ts'
 import { Counters } from './counters.ts'
+import { LIFETIME_SLACK } from './constants.ts'
 import { ACK_TOPIC, Follower } from './follower.ts'
 import { Feed } from './feed.ts'
 import { hostKey } from './host.ts'
@@ -104,7 +105,7 @@ export interface RelayStatus {
   counters: Record<string, unknown>
 }
 
-export class Relay extends TypedEventEmitter<RelayEvents> {
+export class Relay extends SafeEventEmitter<RelayEvents> {
   readonly node: IptsNode
   readonly store: RecordStore
   readonly policy: Policy
@@ -135,7 +136,10 @@ export class Relay extends TypedEventEmitter<RelayEvents> {
       path: init.path,
       maxRecordsPerKey: this.policy.maxRecordsPerKey,
       maxRecords: this.policy.maxRecords,
-      maxBytes: this.policy.maxBytes
+      maxBytes: this.policy.maxBytes,
+      // a tombstone must outlive every record it refuses, and no accepted record lives longer
+      maxTombstoneLifetime: this.policy.maxLifetime + LIFETIME_SLACK,
+      log: node.logger.forComponent('ipts:relay:store')
     })
     this.ingest = new Ingest({
       validator: this.validator,
@@ -343,10 +347,10 @@ export class Relay extends TypedEventEmitter<RelayEvents> {
   }
 
   private safeDispatch<K extends keyof RelayEvents> (type: K, detail: RelayEvents[K]['detail']): void {
-    try {
-      this.dispatchEvent(new CustomEvent(type, { detail }))
-    } catch (err) {
-      this.log.error('listener failed - %e', err)
-    }
+    this.dispatchEvent(new CustomEvent(type, { detail }))
+  }
+
+  protected onListenerError (type: string, err: unknown): void {
+    this.log.error('%s listener failed - %e', type, err)
   }
 }

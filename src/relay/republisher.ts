@@ -16,7 +16,7 @@
  * Both queues are bounded; what does not fit is dropped and counted (sync and the inbox protocol
  * are the reliable paths: gossip republish is best effort).
  */
-import { TypedEventEmitter } from '@libp2p/interface'
+import { SafeEventEmitter } from '../events.ts'
 import { keyForTopic } from '../record/index.ts'
 import type { Counters } from './counters.ts'
 import type { RecordStore } from './store.ts'
@@ -52,11 +52,12 @@ export interface RepublisherEvents {
   'republish:end': CustomEvent<{ records: number }>
 }
 
-interface Job { topic: string, bytes: Uint8Array, kind: 'push' | 'republish' }
+/** `eol`: the record's, when known, so a record that expired while queued is not published. */
+interface Job { topic: string, bytes: Uint8Array, kind: 'push' | 'republish', eol?: number }
 
 const TICK = 100
 
-export class Republisher extends TypedEventEmitter<RepublisherEvents> {
+export class Republisher extends SafeEventEmitter<RepublisherEvents> {
   private readonly c: RepublisherComponents
   private readonly rate: number
   private readonly interval: number
@@ -152,6 +153,7 @@ export class Republisher extends TypedEventEmitter<RepublisherEvents> {
     while (this.tokens >= 1) {
       const job = this.pushQueue.shift() ?? this.cycleQueue.shift()
       if (job == null) break
+      if (job.eol != null && job.eol < this.c.now()) continue
       if (job.kind === 'republish' && this.c.pubsub.getSubscribers(job.topic).length === 0) continue
       this.tokens -= 1
       this.publish(job)
@@ -203,16 +205,16 @@ export class Republisher extends TypedEventEmitter<RepublisherEvents> {
         continue
       }
       for await (const entry of this.c.store.iterate({ routingKey, now: this.c.now() })) {
-        yield { topic, bytes: entry.bytes, kind: 'republish' }
+        yield { topic, bytes: entry.bytes, kind: 'republish', eol: entry.eol }
       }
     }
   }
 
   private safeDispatch (type: 'republish:start' | 'republish:end', detail?: { records: number }): void {
-    try {
-      this.dispatchEvent(new CustomEvent(type, { detail }))
-    } catch (err) {
-      this.c.log.error('listener failed - %e', err)
-    }
+    this.dispatchEvent(new CustomEvent(type, { detail }))
+  }
+
+  protected onListenerError (type: string, err: unknown): void {
+    this.c.log.error('%s listener failed - %e', type, err)
   }
 }

@@ -45,9 +45,9 @@
  * over `02` ack-bytes. One symbol per ack (not per tombstone): the ack carries every tombstone
  * it made, and peers re-verify it before applying it.
  */
-import { TypedEventEmitter } from '@libp2p/interface'
 import { LevelDatastore } from 'datastore-level'
 import { StoreClosedError, StoreCorruptError } from '../errors.ts'
+import { SafeEventEmitter } from '../events.ts'
 import { isBetter, tagRoutingKey } from '../record/index.ts'
 import {
   DEFAULT_MAX_BYTES, DEFAULT_MAX_RECORDS, DEFAULT_MAX_RECORDS_PER_KEY, DEFAULT_MAX_TOMBSTONE_LIFETIME,
@@ -72,6 +72,7 @@ import type {
   DeletedEvent, Held, IterateOptions, Page, PutResult, RecordStoreEvents, StoreInit, StoreStats, StoredEntry, SymbolItem
 } from './store/types.ts'
 import type { Ack, IptsRecord } from '../record/index.ts'
+import type { Logger } from '@libp2p/interface'
 
 export type {
   DeletedEvent, EvictedEvent, Held, IterateOptions, Page, PutResult, RecordStoreEvents, StoreInit, StoreStats,
@@ -88,15 +89,17 @@ interface PutJob {
   reject(err: unknown): void
 }
 
-export class RecordStore extends TypedEventEmitter<RecordStoreEvents> {
+export class RecordStore extends SafeEventEmitter<RecordStoreEvents> {
   readonly maxRecordsPerKey: number
   readonly maxRecords: number
   readonly maxBytes: number
   readonly maxTombstoneLifetime: number
   private readonly path: string
   private readonly sync: boolean
+  private readonly log?: Logger
   private datastore?: LevelDatastore
   private opening?: Promise<void>
+  private closing?: Promise<void>
   private readonly table = new KeyTable()
   private readonly symbolSet = new SymbolSet()
   private records = 0
@@ -114,6 +117,7 @@ export class RecordStore extends TypedEventEmitter<RecordStoreEvents> {
     this.maxBytes = init.maxBytes ?? DEFAULT_MAX_BYTES
     this.maxTombstoneLifetime = init.maxTombstoneLifetime ?? DEFAULT_MAX_TOMBSTONE_LIFETIME
     this.sync = init.sync ?? false
+    this.log = init.log
   }
 
   /** Opens the database and rebuilds the in-memory index from it. Idempotent. */
@@ -123,14 +127,13 @@ export class RecordStore extends TypedEventEmitter<RecordStoreEvents> {
     await this.opening
   }
 
-  /** Waits for pending writes, then closes the database. Idempotent. */
+  /**
+   * Waits for pending writes, including those queued while it waits (a write group queues the
+   * next one), then closes the database. Idempotent.
+   */
   async close (): Promise<void> {
-    await this.opening?.catch(() => {})
-    const ds = this.datastore
-    if (ds == null) return
-    await this.tail
-    this.datastore = undefined
-    await ds.close()
+    this.closing ??= this.closeOnce().finally(() => { this.closing = undefined })
+    await this.closing
   }
 
   /**
@@ -330,6 +333,23 @@ export class RecordStore extends TypedEventEmitter<RecordStoreEvents> {
   }
 
   // --- internals ------------------------------------------------------------------------------
+
+  private async closeOnce (): Promise<void> {
+    await this.opening?.catch(() => {})
+    const ds = this.datastore
+    if (ds == null) return
+    let tail: Promise<unknown>
+    do {
+      tail = this.tail
+      await tail
+    } while (tail !== this.tail)
+    this.datastore = undefined
+    await ds.close()
+  }
+
+  protected onListenerError (type: string, err: unknown): void {
+    this.log?.error('%s listener failed - %e', type, err)
+  }
 
   private db (): Db {
     if (this.datastore == null) throw new StoreClosedError('record store is not open')

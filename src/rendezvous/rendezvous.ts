@@ -12,7 +12,7 @@
  *   `redialAttempts` times, then given up (`relay:lost`) and its slot refilled by the next find.
  */
 import { RendezvousUnavailableError } from '../errors.ts'
-import { TypedEventEmitter } from '@libp2p/interface'
+import { SafeEventEmitter } from '../events.ts'
 import { repeatingTask } from '@libp2p/utils'
 import { LRUCache } from 'lru-cache'
 import { RENDEZVOUS_CID } from './cid.ts'
@@ -104,7 +104,7 @@ interface KeptRelay {
  * Relay-side rendezvous. `start()` and `stop()` are idempotent; `stop()` before `start()` is
  * harmless. The node must run kad-dht as `services.dht` (in server mode, to be found).
  */
-export class Rendezvous extends TypedEventEmitter<RendezvousEvents> {
+export class Rendezvous extends SafeEventEmitter<RendezvousEvents> {
   private readonly node: RendezvousNode
   private readonly log: Logger
   private readonly routingTable?: ObservableRoutingTable
@@ -433,6 +433,10 @@ export class Rendezvous extends TypedEventEmitter<RendezvousEvents> {
     } finally {
       this.inflight.delete(promise)
     }
+  }
+
+  protected onListenerError (type: string, err: unknown): void {
+    this.log.error('%s listener failed - %e', type, err)
   }
 }
 

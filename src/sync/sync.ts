@@ -2,7 +2,7 @@
  * The sync service: answers `/ipts/sync/1.0.0` streams, starts sessions on request, on connect
  * and on a schedule, and reports each session as events.
  */
-import { NotStartedError, TypedEventEmitter, setMaxListeners } from '@libp2p/interface'
+import { NotStartedError, setMaxListeners } from '@libp2p/interface'
 import {
   DEFAULT_INITIAL_BATCH, DEFAULT_MAX_BATCH, DEFAULT_MAX_CODED_SYMBOLS, DEFAULT_MAX_INBOUND_SESSIONS,
   DEFAULT_MAX_ITEMS, DEFAULT_MAX_LIST_SYMBOLS, DEFAULT_MAX_OUTBOUND_SESSIONS, DEFAULT_SKIP_CACHE_SIZE,
@@ -14,6 +14,7 @@ import { runResponder } from './responder.ts'
 import { loadRiblt } from './riblt.ts'
 import { SkipList, emptyStats } from './transfer.ts'
 import { SyncBusyError } from '../errors.ts'
+import { SafeEventEmitter } from '../events.ts'
 import type { Session } from './transfer.ts'
 import type { Sync, SyncEvents, SyncInit, SyncOptions, SyncSource, SyncStats } from './types.ts'
 import type { ComponentLogger, Connection, CounterGroup, Counter, Logger, Metrics, PeerId, Stream } from '@libp2p/interface'
@@ -40,7 +41,7 @@ export function sync (init: SyncInit): (components: SyncComponents) => Sync {
   return (components) => new SyncService(components, init)
 }
 
-export class SyncService extends TypedEventEmitter<SyncEvents> implements Sync {
+export class SyncService extends SafeEventEmitter<SyncEvents> implements Sync {
   readonly [Symbol.toStringTag] = '@ipts/sync'
   private readonly components: SyncComponents
   private readonly source: SyncSource
@@ -280,6 +281,10 @@ export class SyncService extends TypedEventEmitter<SyncEvents> implements Sync {
 
   private safeDispatch<K extends keyof SyncEvents> (type: K, detail: SyncEvents[K]['detail']): void {
     this.safeDispatchEvent(type, { detail })
+  }
+
+  protected onListenerError (type: string, err: unknown): void {
+    this.log.error('%s listener failed - %e', type, err)
   }
 }
 

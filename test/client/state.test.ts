@@ -1,7 +1,7 @@
 /** The client's persisted state: atomic replacement, a lock shared by processes, and its rules. */
 import assert from 'node:assert/strict'
-import { fork } from 'node:child_process'
-import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises'
+import { fork, spawn } from 'node:child_process'
+import { readdir, readFile, writeFile, mkdir, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { FileState, MemoryState, applyReceipt, peerState, pruneExpired } from '../../src/client/state.ts'
@@ -67,6 +67,43 @@ describe('client state', () => {
     await writeFile(join(repo, 'client', 'state.lock'), `${2 ** 22 + 1} ${Date.now()}`)
     await new FileState(repo, { lockTimeout: 1000 }).update(data => { peerState(data, 'bob').seq = '3' })
     assert.equal((await new FileState(repo).read()).peers.bob.seq, '3')
+  })
+
+  it('takes over an empty lock file left by a crash between creating and writing it', async () => {
+    const repo = join(dir.path, 'empty-lock')
+    const lock = join(repo, 'client', 'state.lock')
+    await mkdir(join(repo, 'client'), { recursive: true })
+    await writeFile(lock, '')
+    // as the crash left it: some seconds ago
+    const then = new Date(Date.now() - 10_000)
+    await utimes(lock, then, then)
+    await new FileState(repo, { lockTimeout: 1000 }).update(data => { peerState(data, 'bob').seq = '4' })
+    assert.equal((await new FileState(repo).read()).peers.bob.seq, '4')
+    assert.deepEqual((await readdir(join(repo, 'client'))).sort(), ['state.json'])
+  })
+
+  it('a process that cannot write its lock (file size limit 0, as on a full disk) leaves no lock behind', async () => {
+    const repo = join(dir.path, 'full-disk')
+    const script = join(dir.path, 'full-disk.mjs')
+    const stateModule = new URL('../../src/client/state.js', import.meta.url).href
+    await writeFile(script, `
+      import { FileState, peerState } from ${JSON.stringify(stateModule)}
+      try {
+        await new FileState(process.argv[2]).update(data => { peerState(data, 'bob').seq = '1' })
+        process.stdout.write('written')
+      } catch (err) {
+        process.stdout.write(err.code ?? err.name)
+      }
+    `)
+    // a real write failure: the shell's file size limit makes every write fail with EFBIG
+    const child = spawn('/bin/sh', ['-c', 'ulimit -f 0 && exec "$0" "$@"', process.execPath, script, repo])
+    let out = ''
+    child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString() })
+    assert.equal(await new Promise(resolve => child.once('exit', resolve)), 0)
+    assert.equal(out, 'EFBIG')
+    assert.deepEqual(await readdir(join(repo, 'client')), [], 'no lock and no temporary file left')
+    await new FileState(repo, { lockTimeout: 50 }).update(data => { peerState(data, 'bob').seq = '2' })
+    assert.equal((await new FileState(repo).read()).peers.bob.seq, '2')
   })
 
   it('waits for a live lock, then gives up with ClientStateError', async () => {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import { createTaggedRecord, tagRoutingKey, topicForKey } from '../../src/record/index.ts'
 import { RelayRequest, RelayResponse } from '../../src/pb/relay.ts'
+import { LIFETIME_SLACK } from '../../src/relay/constants.ts'
 import { TestNetwork, addrOf, key, relayRequest, subscribed, until } from '../utils/network.ts'
 import type { CreateRelayOptions, RelayHandle } from '../../src/relay/index.ts'
 import type { IptsNode } from '../../src/node.ts'
@@ -82,14 +83,21 @@ describe('relay policy limits', () => {
     await stillHealthy(relay, client)
   })
 
-  it('lifetime: a record living exactly the maximum is stored, a longer one is refused', async () => {
-    const { relay, client } = await setup({ maxLifetime: 2 * day })
+  it('lifetime: a record living exactly the maximum (plus the skew tolerated) is stored, one millisecond longer is refused', async () => {
+    // the relay's clock stands still, so "exactly" is exact
+    const now = Date.now()
+    const { relay, client } = await setup({ maxLifetime: 2 * day, now: () => now })
     const tag = await newTag()
-    // a little under the maximum: the record's EOL is computed from its creation time
-    assert.equal((await put(client, relay, tag, await tagged(await key(), tag, { lifetime: 2 * day - 5000 }))).status, RelayResponse.Status.OK)
-    const refused = await put(client, relay, tag, await tagged(await key(), tag, { lifetime: 2 * day + hour }))
-    assert.equal(refused.status, RelayResponse.Status.REFUSED)
+    const withEol = async (eol: number): Promise<Uint8Array> => {
+      const record = await createTaggedRecord(await key(), { tag, value: '/ipfs/bafkqaaa', sequence: 1n, eol, now })
+      return record.bytes
+    }
+    assert.equal((await put(client, relay, tag, await withEol(now + 2 * day))).status, RelayResponse.Status.OK)
+    assert.equal((await put(client, relay, tag, await withEol(now + 2 * day + LIFETIME_SLACK))).status, RelayResponse.Status.OK)
+    const refused = await put(client, relay, tag, await withEol(now + 2 * day + LIFETIME_SLACK + 1))
+    assert.deepEqual([refused.status, refused.error], [RelayResponse.Status.REFUSED, 'LifetimeTooLongError'])
     assert.equal(relay.relay.counters.refusedCount('LifetimeTooLongError'), 1)
+    assert.equal(relay.relay.store.stats().records, 2)
     await stillHealthy(relay, client)
   })
 

@@ -1,10 +1,14 @@
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { LevelDatastore } from 'datastore-level'
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { createAck, createPlainRecord, RecordValidator, tagRoutingKey } from '../../src/record/index.ts'
 import { RecordStore } from '../../src/relay/store.ts'
+import { LAYOUT_KEY, LAYOUT_VERSION, expiryKey } from '../../src/relay/store/layout.ts'
+import { createRelay } from '../../src/relay/index.ts'
 import { encodeItem, symbolOf } from '../../src/sync/item.ts'
 import { makeKeys, mh, tagged, tempDir } from '../utils/store-fixtures.ts'
 import type { StoreInit } from '../../src/relay/store.ts'
@@ -200,18 +204,75 @@ describe('RecordStore: restart', () => {
   })
 })
 
+describe('RecordStore: a corrupt database', () => {
+  /** Writes raw entries into the LevelDB at `path`, as a bug or a bad disk might have. */
+  async function corrupt (path: string, entries: Array<[Uint8Array, Uint8Array]>): Promise<void> {
+    const ds = new LevelDatastore(path)
+    await ds.open()
+    try {
+      for (const [key, value] of entries) await ds.db.put(key, value, { keyEncoding: 'view', valueEncoding: 'view' })
+    } finally {
+      await ds.close()
+    }
+  }
+
+  it('refuses to open a store of another layout version with StoreCorruptError, and the relay refuses to start', async () => {
+    const repo = await tempDir()
+    dirs.push(repo)
+    const path = join(repo.path, 'relay')
+    const store = await openStore({}, path)
+    await store.put(await tagged(alice, bob, 1, T0), T0)
+    await store.close()
+    await corrupt(path, [[LAYOUT_KEY, new Uint8Array([LAYOUT_VERSION + 1])]])
+    await assert.rejects(new RecordStore({ path }).open(), { name: 'StoreCorruptError', message: `store layout ${LAYOUT_VERSION + 1} is not ${LAYOUT_VERSION}` })
+    await assert.rejects(createRelay({ repo: repo.path, dht: false }), { name: 'StoreCorruptError' })
+  })
+
+  it('refuses to open a store whose expiry index points into an unknown table', async () => {
+    const dir = await tempDir()
+    dirs.push(dir)
+    const store = await openStore({}, dir.path)
+    await store.put(await tagged(alice, bob, 1, T0), T0)
+    await store.close()
+    await corrupt(dir.path, [[expiryKey(T0 + day, new Uint8Array([0x7a, 1, 2, 3])), new Uint8Array()]])
+    await assert.rejects(new RecordStore({ path: dir.path }).open(), { name: 'StoreCorruptError', message: 'expiry entry for an unknown table 0x7a' })
+  })
+})
+
+describe('RecordStore: close', () => {
+  it('finishes every write asked for before close, across several write groups', async () => {
+    const dir = await tempDir()
+    dirs.push(dir)
+    const store = await openStore({ maxRecordsPerKey: 1000 }, dir.path)
+    // more puts than one write group (256) holds: close() must wait for the later groups too
+    const records = await Promise.all((await makeKeys(600)).map(async k => tagged(k, bob, 1, T0)))
+    const settled = Promise.allSettled(records.map(async r => store.put(r, T0)))
+    await store.close()
+    const results = await settled
+    const failed = results.filter(r => r.status === 'rejected').map(r => (r as PromiseRejectedResult).reason.name)
+    assert.deepEqual(failed, [], `${failed.length} of ${records.length} puts failed`)
+    const again = await openStore({ maxRecordsPerKey: 1000 }, dir.path)
+    assert.equal(again.stats().records, records.length)
+    assert.deepEqual(await again.verify(), [])
+  })
+})
+
 describe('RecordStore: paging', () => {
   it('pages 10,000 records of one tag, 100 at a time, each exactly once, in signer order', async () => {
     const store = await openStore({ maxRecordsPerKey: 20_000 })
     const n = 10_000
-    const signers = await makeKeys(n)
+    const signers = await makeKeys(n + 1)
+    // the signer in the middle of the key's order writes a record that has expired when paged
+    signers.sort((a, b) => hex(mh(a)) < hex(mh(b)) ? -1 : 1)
+    const [expiring] = signers.splice(n / 2, 1)
     const tag = mh(bob)
+    await store.put(await tagged(expiring, tag, 1, T0, { lifetime: hour }), T0)
     for (let i = 0; i < n; i += 500) {
       const batch = await Promise.all(signers.slice(i, i + 500).map(async k => tagged(k, tag, 1, T0)))
       await Promise.all(batch.map(async r => store.put(r, T0)))
     }
-    // one expired record in the middle is skipped
-    assert.equal(store.stats().records, n)
+    assert.equal(store.stats().records, n + 1)
+    const now = T0 + 2 * hour
     const routingKey = tagRoutingKey(tag)
     const validator = new RecordValidator()
     const seen = new Set<string>()
@@ -219,11 +280,11 @@ describe('RecordStore: paging', () => {
     let pages = 0
     let previous = ''
     for (;;) {
-      const page = await store.page(routingKey, { after: cursor, limit: 100, now: T0 })
+      const page = await store.page(routingKey, { after: cursor, limit: 100, now })
       pages++
       assert.ok(page.records.length <= 100)
       for (const bytes of page.records) {
-        const record = validator.validate(bytes, { now: T0, routingKey })
+        const record = validator.validate(bytes, { now, routingKey })
         const id = hex(record.signer)
         assert.ok(id > previous, 'ordered by signer')
         previous = id
@@ -235,6 +296,7 @@ describe('RecordStore: paging', () => {
       cursor = page.cursor
     }
     assert.equal(seen.size, n)
+    assert.ok(!seen.has(hex(mh(expiring))), 'the expired record is skipped')
     assert.equal(pages, n / 100)
     // an unknown key is one empty, finished page
     assert.deepEqual(await store.page(tagRoutingKey(mh(carol)), { limit: 100, now: T0 }), { records: [], cursor: undefined, done: true })
@@ -422,51 +484,83 @@ describe('RecordStore: limits', () => {
 })
 
 describe('RecordStore: crash consistency', () => {
-  it('reopens consistent after the writing process is killed with SIGKILL', async () => {
-    const dir = await tempDir()
-    dirs.push(dir)
+  /** Runs the writer until it has confirmed `lines` writes, then SIGKILLs it; returns what it confirmed. */
+  async function writeThenKill (path: string, mode: 'durable' | 'evict', lines: number): Promise<Array<{ op: string, key: string, seq: bigint }>> {
     const script = fileURLToPath(new URL('../utils/store-writer.js', import.meta.url))
-    const child = spawn(process.execPath, [script, dir.path], { stdio: ['ignore', 'pipe', 'inherit'] })
-    const reported = new Map<string, bigint>()
+    const child = spawn(process.execPath, [script, path, mode], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const confirmed: Array<{ op: string, key: string, seq: bigint }> = []
     const exited = new Promise<NodeJS.Signals | null>((resolve) => { child.on('exit', (_code, signal) => { resolve(signal) }) })
     try {
-      let lines = 0
       for await (const line of createInterface({ input: child.stdout })) {
-        const [key, seq] = line.split(' ')
-        reported.set(key, BigInt(seq))
-        // well past the 300-record cap, so evictions and acks happened before the kill
-        if (++lines >= 1500) break
+        const [op, key, seq] = line.split(' ')
+        confirmed.push({ op, key, seq: BigInt(seq) })
+        if (confirmed.length >= lines) break
       }
     } finally {
       child.kill('SIGKILL')
     }
     assert.equal(await exited, 'SIGKILL')
+    return confirmed
+  }
 
-    const store = await openStore({ maxRecords: 300 }, dir.path)
-    assert.deepEqual(await store.verify(), [])
-    const stats = store.stats()
-    assert.ok(stats.records > 0)
-    assert.ok(stats.records <= 300)
+  /** Every record held, validated, by `routingKey/signer` (hex). */
+  async function heldRecords (store: RecordStore): Promise<Map<string, bigint>> {
     const validator = new RecordValidator()
-    let records = 0
     const held = new Map<string, bigint>()
     for await (const entry of store.iterate()) {
       const record = validator.validate(entry.bytes, { now: T0, routingKey: entry.routingKey })
       assert.equal(record.sequence, entry.sequence)
       held.set(`${hex(entry.routingKey)}/${hex(entry.signer)}`, entry.sequence)
-      records++
     }
-    assert.equal(records, stats.records)
-    // what the writer saw stored is held at that sequence or better, unless its key was evicted
-    // (the writer's cap forces evictions) or a newer write had not yet been reported
+    assert.equal(held.size, store.stats().records)
+    return held
+  }
+
+  it('loses no confirmed write when the writing process is killed with SIGKILL', async () => {
+    const dir = await tempDir()
+    dirs.push(dir)
+    const confirmed = await writeThenKill(dir.path, 'durable', 1500)
+    const store = await openStore({}, dir.path)
+    assert.deepEqual(await store.verify(), [])
+    const held = await heldRecords(store)
+    // the writer cannot evict: every confirmed put is held at its sequence or better, or an ack
+    // it made (confirmed or not, it was applied) keeps a tombstone at that sequence or better
     let kept = 0
-    for (const [key, seq] of reported) {
+    let acked = 0
+    for (const { op, key, seq } of confirmed) {
+      const [routingKey, signer] = key.split('/').map(h => Uint8Array.from(Buffer.from(h, 'hex')))
+      const tag = routingKey.subarray('/ipts/'.length)
       const h = held.get(key)
-      if (h != null) {
-        assert.ok(h >= seq)
+      const tombstone = await store.tombstone(tag, signer, T0)
+      if (op === 'ack') {
+        assert.ok(tombstone != null && tombstone.sequence >= seq, `ack ${key} ${seq} has its tombstone`)
+        continue
+      }
+      if (h != null && h >= seq) {
         kept++
+      } else {
+        assert.ok(tombstone != null && tombstone.sequence >= seq, `put ${key} ${seq} lost: held ${String(h)}, tombstone ${String(tombstone?.sequence)}`)
+        acked++
       }
     }
-    assert.ok(kept > 0)
+    assert.ok(kept > 0 && acked > 0, `both outcomes seen (${kept} held, ${acked} acknowledged)`)
+    assert.ok(confirmed.some(c => c.op === 'ack'))
+  })
+
+  it('reopens consistent after SIGKILL while it evicts', async () => {
+    const dir = await tempDir()
+    dirs.push(dir)
+    const confirmed = await writeThenKill(dir.path, 'evict', 1500)
+    const store = await openStore({ maxRecords: 300 }, dir.path)
+    assert.deepEqual(await store.verify(), [])
+    const stats = store.stats()
+    assert.ok(stats.records > 0 && stats.records <= 300)
+    // evictions drop whole keys, so what is held is checked for validity, not completeness
+    const held = await heldRecords(store)
+    for (const [key, seq] of held) {
+      const last = confirmed.findLast(c => c.op === 'put' && c.key === key)
+      // a held record was written by the writer; at most one write per key was not yet reported
+      assert.ok(last == null || seq >= last.seq, `${key} held at ${seq}, below the confirmed ${String(last?.seq)}`)
+    }
   })
 })

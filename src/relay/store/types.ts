@@ -1,5 +1,6 @@
 /** The record store's public types (re-exported by `../store.ts`). */
 import type { IptsRecord } from '../../record/index.ts'
+import type { Logger } from '@libp2p/interface'
 
 export interface StoreInit {
   /** directory of the LevelDB database (created when missing) */
@@ -14,6 +15,8 @@ export interface StoreInit {
   maxTombstoneLifetime?: number
   /** fsync every write (survives power loss, much slower). @default false */
   sync?: boolean
+  /** where errors thrown by event listeners are logged. @default not logged */
+  log?: Logger
 }
 
 export type PutResult =
