@@ -1,0 +1,110 @@
+/**
+ * The bench side of relay-host.ts: starts a relay in a child process and sends it requests.
+ */
+import { fork } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { ChildProcess } from 'node:child_process'
+import type { HostInit } from './relay-host.ts'
+
+const HOST = fileURLToPath(new URL('./relay-host.js', import.meta.url))
+/** The flags `ipts relay` runs with (bin/ipts), and GC control for clean memory baselines. */
+export const RELAY_FLAGS = ['--max-semi-space-size=16', '--expose-gc']
+const START_TIMEOUT = 60_000
+const REQUEST_TIMEOUT = 300_000
+
+export class RelayProcess {
+  readonly child: ChildProcess
+  addr = ''
+  peerId = ''
+  private nextId = 0
+  private readonly pending = new Map<number, { resolve: (v: any) => void, reject: (e: Error) => void }>()
+  private readonly listeners = new Map<string, Array<(m: any) => void>>()
+  private exited = false
+
+  private constructor (child: ChildProcess) {
+    this.child = child
+    child.on('message', (m: any) => {
+      if (m.id != null) {
+        const p = this.pending.get(m.id)
+        this.pending.delete(m.id)
+        if (m.error != null) p?.reject(new Error(`relay host: ${m.error}`))
+        else p?.resolve(m.result)
+      } else if (m.event != null) {
+        for (const fn of this.listeners.get(m.event) ?? []) fn(m)
+      }
+    })
+    child.on('exit', (code) => {
+      this.exited = true
+      for (const p of this.pending.values()) p.reject(new Error(`relay host exited (${code})`))
+      this.pending.clear()
+    })
+  }
+
+  static async start (init: HostInit = {}): Promise<RelayProcess> {
+    const child = fork(HOST, [JSON.stringify(init)], {
+      execArgv: RELAY_FLAGS,
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc']
+    })
+    const host = new RelayProcess(child)
+    try {
+      await host.next('ready', START_TIMEOUT)
+      const info = await host.request<{ addr: string, peerId: string }>('info')
+      host.addr = info.addr
+      host.peerId = info.peerId
+      return host
+    } catch (err) {
+      child.kill('SIGKILL')
+      throw err
+    }
+  }
+
+  async request<T = unknown> (cmd: string, args: Record<string, unknown> = {}, timeout = REQUEST_TIMEOUT): Promise<T> {
+    if (this.exited) throw new Error('relay host has exited')
+    const id = this.nextId++
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id)
+        reject(new Error(`relay host: ${cmd} timed out after ${timeout} ms`))
+      }, timeout)
+      this.pending.set(id, {
+        resolve: (v) => { clearTimeout(timer); resolve(v) },
+        reject: (e) => { clearTimeout(timer); reject(e) }
+      })
+      this.child.send({ ...args, id, cmd })
+    })
+  }
+
+  /** The next event of this type from the host. */
+  async next<T = any> (event: string, timeout: number): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const list = this.listeners.get(event) ?? []
+      const timer = setTimeout(() => {
+        this.listeners.set(event, (this.listeners.get(event) ?? []).filter(f => f !== fn))
+        reject(new Error(`relay host: no ${event} within ${timeout} ms`))
+      }, timeout)
+      const fn = (m: T): void => {
+        clearTimeout(timer)
+        this.listeners.set(event, (this.listeners.get(event) ?? []).filter(f => f !== fn))
+        resolve(m)
+      }
+      list.push(fn)
+      this.listeners.set(event, list)
+      this.child.once('exit', () => { clearTimeout(timer); reject(new Error('relay host exited')) })
+    })
+  }
+
+  /** Stops the relay cleanly; kills this child if it does not exit in time. */
+  async stop (): Promise<void> {
+    if (this.exited) return
+    const exited = new Promise<void>(resolve => this.child.once('exit', () => { resolve() }))
+    try {
+      await this.request('stop', {}, 20_000)
+    } catch {
+      this.child.kill('SIGKILL')
+    }
+    const timer = setTimeout(() => { this.child.kill('SIGKILL') }, 10_000)
+    await exited
+    clearTimeout(timer)
+  }
+}
