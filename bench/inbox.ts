@@ -1,175 +1,272 @@
 /**
  * Time to inbox: a receiver starting cold gets N pending records from a relay.
  * Target (BRIEF): within twice the floor set by one dial plus verifying those N records on the
- * receiver, both measured in the same run. The relay runs in a worker thread (its own core).
- * Also reports the drain of a 10,000-record inbox: time and peak memory on both sides.
- * Run: npm run bench -- inbox
+ * receiver, both measured in the same run.
+ *
+ * The relay runs in a child process (relay-host.ts, with the flags `ipts relay` uses), filled
+ * before any clock starts. Floor and measurement cover matched windows: both start before the
+ * receiver's libp2p node is created (with the same options: an Ed25519 identity, listening
+ * nowhere, as a client's node) and end when the last record is verified (or yielded); neither
+ * includes stopping the node. Floor = new node + one dial to the relay + verifying the same
+ * records with a new validator (every signer first-seen, as for the receiver). Floor and
+ * measurement samples alternate, the same number of each, and the ratio is the median of the
+ * measurements over the median of the floors (per-pair ratios give the extremes).
+ * - cold receiver: new node, dial, `INBOX` drain in pages of 256, verify each record;
+ * - client: `createClient().inbox()` from cold (state in a temp repo, as `ipts inbox` keeps it)
+ *   on records sealed as `ipts send` makes them: verify, open, dedupe.
+ * Also the drain of a 10,000-record inbox: time, receiver heap growth, and the relay's peak heap
+ * and RSS above its own baseline, taken after the fill and a forced GC, so the fill's garbage
+ * is not counted.
+ *
+ * Run: npm run bench -- inbox   (or: node --expose-gc dist/bench/inbox.js [samples])
  */
-import { Worker } from 'node:worker_threads'
 import { fileURLToPath } from 'node:url'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { pbStream } from '@libp2p/utils'
+import { privateKeyFromProtobuf } from '@libp2p/crypto/keys'
 import { RecordValidator, tagRoutingKey } from '../src/record/index.ts'
 import { createNode } from '../src/node.ts'
 import { RelayRequest, RelayResponse } from '../src/pb/relay.ts'
 import { MAX_RESPONSE_BYTES, RELAY_PROTOCOL } from '../src/relay/protocol.ts'
-import { privateKeyFromProtobuf } from '@libp2p/crypto/keys'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { createClient } from '../src/client/index.ts'
+import { RelayProcess } from './relay-process.ts'
+import { assertPlausible, gc, load, rounded, spread } from './stats.ts'
+import type { Spread, SummaryRow } from './stats.ts'
+import type { Held } from './relay-host.ts'
+import type { PrivateKey } from '@libp2p/interface'
 
-interface Ready { addr: string, bobKey: Uint8Array, records: Uint8Array[] }
-
-async function startRelay (count: number, sealed = false): Promise<{ worker: Worker, ready: Ready }> {
-  const worker = new Worker(fileURLToPath(new URL('./inbox-worker.js', import.meta.url)), { workerData: { count, sealed } })
-  const ready = await new Promise<Ready>((resolve, reject) => {
-    worker.on('message', (m) => { if (m.addr != null) resolve(m) })
-    worker.once('error', reject)
-  })
-  return { worker, ready }
+export interface InboxBenchOptions {
+  /** records in the time-to-inbox inboxes. @default 1000 */
+  records?: number
+  /** samples of floor and of measurement each. @default 5 */
+  samples?: number
+  /** records in the drain-memory inbox. @default 10_000 */
+  drainRecords?: number
 }
 
-async function relayRss (worker: Worker): Promise<number> {
-  worker.postMessage({ memory: true })
-  return new Promise(resolve => { worker.on('message', (m) => { if (m.heapUsed != null) resolve(m.peakHeap) }) })
-}
+/** The drain does the floor's work and more: a median below this means unmatched windows. */
+const MIN_RATIO = 0.9
 
-/** One cold receiver: new node, dial, drain with INBOX, verify every record. */
-async function drain (ready: Ready): Promise<{ ms: number, records: number, peakHeap: number }> {
-  const privateKey = privateKeyFromProtobuf(ready.bobKey)
-  const routingKey = tagRoutingKey(privateKey.publicKey.toMultihash().bytes)
-  const validator = new RecordValidator()
-  let peakHeap = process.memoryUsage().heapUsed
-  const start = performance.now()
-  const node = await createNode({ privateKey })
+interface Inbox { host: RelayProcess, key: PrivateKey, routingKey: Uint8Array, records: Uint8Array[] }
+
+async function filledRelay (count: number, sealed: boolean, returnRecords: boolean): Promise<Inbox> {
+  const host = await RelayProcess.start({ relay: { maxRecordsPerKey: count } })
   try {
-    const stream = await node.dialProtocol(multiaddr(ready.addr), RELAY_PROTOCOL)
-    const pb = pbStream(stream, { maxDataLength: MAX_RESPONSE_BYTES })
-    await pb.write({ type: RelayRequest.Type.INBOX, key: routingKey, signer: new Uint8Array(), pageSize: 256 }, RelayRequest)
-    let records = 0
-    while (true) {
-      const page = await pb.read(RelayResponse)
-      const now = Date.now()
-      for (const bytes of page.records) {
-        validator.validate(bytes, { now, routingKey })
-        records++
-      }
-      peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed)
-      if (page.done) break
-    }
-    await stream.close()
-    return { ms: performance.now() - start, records, peakHeap }
+    const filled = await host.request<{ tagKeys: Uint8Array[], records: Held[] }>('fill', { count, tags: 1, sealed, returnRecords })
+    const key = privateKeyFromProtobuf(filled.tagKeys[0])
+    return { host, key, routingKey: tagRoutingKey(key.publicKey.toMultihash().bytes), records: filled.records.map(r => r.bytes) }
+  } catch (err) {
+    await host.stop()
+    throw err
+  }
+}
+
+/** The floor: a new node, one dial to the relay, verifying the inbox's records. */
+async function floor (inbox: Inbox): Promise<{ ms: number, dialMs: number, verifyMs: number }> {
+  gc()
+  const start = performance.now()
+  const node = await createNode({ privateKey: inbox.key, listen: [] })
+  try {
+    const dialStart = performance.now()
+    await node.dial(multiaddr(inbox.host.addr))
+    const verifyStart = performance.now()
+    const validator = new RecordValidator()
+    const now = Date.now()
+    for (const bytes of inbox.records) validator.validate(bytes, { now, routingKey: inbox.routingKey })
+    const end = performance.now()
+    return { ms: end - start, dialMs: verifyStart - dialStart, verifyMs: end - verifyStart }
   } finally {
     await node.stop()
   }
 }
 
-/** The whole client: `createClient().inbox()` from cold, verifying and decrypting every message. */
-async function clientInbox (ready: Ready): Promise<{ ms: number, messages: number }> {
+/** One cold receiver: new node, dial, drain with INBOX, verify every record. */
+async function drain (inbox: Inbox): Promise<{ ms: number, records: number, peakHeap: number }> {
+  gc()
+  let peakHeap = process.memoryUsage().heapUsed
+  const start = performance.now()
+  const node = await createNode({ privateKey: inbox.key, listen: [] })
+  try {
+    const validator = new RecordValidator()
+    const stream = await node.dialProtocol(multiaddr(inbox.host.addr), RELAY_PROTOCOL)
+    const pb = pbStream(stream, { maxDataLength: MAX_RESPONSE_BYTES })
+    await pb.write({ type: RelayRequest.Type.INBOX, key: inbox.routingKey, signer: new Uint8Array(), pageSize: 256 }, RelayRequest)
+    let records = 0
+    while (true) {
+      const page = await pb.read(RelayResponse)
+      const now = Date.now()
+      for (const bytes of page.records) {
+        validator.validate(bytes, { now, routingKey: inbox.routingKey })
+        records++
+      }
+      peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed)
+      if (page.done) break
+    }
+    const ms = performance.now() - start
+    await stream.close()
+    return { ms, records, peakHeap }
+  } finally {
+    await node.stop()
+  }
+}
+
+/** The whole client: `createClient().inbox()` from cold, verifying and opening every message. */
+async function clientInbox (inbox: Inbox): Promise<{ ms: number, messages: number }> {
   const repo = await mkdtemp(join(tmpdir(), 'ipts-bench-client-'))
   try {
+    gc()
     const start = performance.now()
-    const client = await createClient({ privateKey: privateKeyFromProtobuf(ready.bobKey), repo, relays: [ready.addr] })
+    const client = await createClient({ privateKey: inbox.key, repo, relays: [inbox.host.addr] })
     let messages = 0
     try {
       for await (const message of client.inbox()) {
         if (message.text != null) messages++
       }
+      return { ms: performance.now() - start, messages }
     } finally {
       await client.stop()
     }
-    return { ms: performance.now() - start, messages }
   } finally {
     await rm(repo, { recursive: true, force: true })
   }
 }
 
-/** The floor: one dial to the relay, plus verifying the same records locally. */
-async function floor (ready: Ready): Promise<{ dialMs: number, verifyMs: number }> {
-  const privateKey = privateKeyFromProtobuf(ready.bobKey)
-  const routingKey = tagRoutingKey(privateKey.publicKey.toMultihash().bytes)
-  const node = await createNode()
-  const dialStart = performance.now()
-  await node.dial(multiaddr(ready.addr))
-  const dialMs = performance.now() - dialStart
-  await node.stop()
-  const validator = new RecordValidator()
-  const verifyStart = performance.now()
-  const now = Date.now()
-  for (const bytes of ready.records) validator.validate(bytes, { now, routingKey })
-  return { dialMs, verifyMs: performance.now() - verifyStart }
+interface Paired { floor: Spread, measured: Spread, ratio: Spread, pairRatios: number[], dialMs: Spread, verifyMs: Spread }
+
+/** Alternating samples of the floor and of `measure`, `samples` of each. */
+async function paired (inbox: Inbox, samples: number, measure: () => Promise<number>): Promise<Paired> {
+  const floors: Array<{ ms: number, dialMs: number, verifyMs: number }> = []
+  const measured: number[] = []
+  // one of each first, unrecorded: JIT and the relay's first reads
+  await floor(inbox)
+  await measure()
+  for (let i = 0; i < samples; i++) {
+    floors.push(await floor(inbox))
+    measured.push(await measure())
+  }
+  const f = spread(floors.map(x => x.ms))
+  const m = spread(measured)
+  const pairRatios = measured.map((ms, i) => ms / floors[i].ms)
+  const pr = spread(pairRatios)
+  return {
+    floor: rounded(f, 1),
+    measured: rounded(m, 1),
+    // the ratio of the medians; its extremes from the per-pair ratios
+    ratio: rounded({ median: m.median / f.median, min: pr.min, max: pr.max, runs: samples }),
+    pairRatios,
+    dialMs: rounded(spread(floors.map(x => x.dialMs)), 1),
+    verifyMs: rounded(spread(floors.map(x => x.verifyMs)), 1)
+  }
 }
 
-export async function run (): Promise<Record<string, unknown>> {
-  const out: Record<string, unknown> = {}
+export interface InboxBenchResult {
+  records: number
+  samples: number
+  loadBefore: number[]
+  loadAfter: number[]
+  coldReceiver: Paired & { target: string }
+  clientSealed: Paired & { messages: number, target: string }
+  drain: { records: number, ms: number, receiverHeapGrowthMiB: number, relayBaseline: { rssMiB: number, heapMiB: number }, relayPeakRssGrowthMiB: number, relayPeakHeapGrowthMiB: number }
+  rows: SummaryRow[]
+}
+
+export async function run (options: InboxBenchOptions = {}): Promise<InboxBenchResult> {
+  const n = options.records ?? 1000
+  const samples = options.samples ?? 5
+  const drainRecords = options.drainRecords ?? 10_000
+  const loadBefore = load()
+  const mib = (b: number): number => Math.round(b / 1048576 * 10) / 10
+
+  let coldReceiver: Paired
   {
-    const { worker, ready } = await startRelay(1000)
+    const inbox = await filledRelay(n, false, true)
     try {
-      const f = await floor(ready)
-      const runs: number[] = []
-      for (let i = 0; i < 5; i++) runs.push((await drain(ready)).ms)
-      runs.sort((a, b) => a - b)
-      const median = runs[2]
-      const floorMs = f.dialMs + f.verifyMs
-      out.timeToInbox1000 = {
-        dialMs: round(f.dialMs),
-        verify1000Ms: round(f.verifyMs),
-        floorMs: round(floorMs),
-        coldReceiverMedianMs: round(median),
-        ratioToFloor: round(median / floorMs),
+      coldReceiver = await paired(inbox, samples, async () => {
+        const r = await drain(inbox)
+        if (r.records !== n) throw new Error(`drained ${r.records} of ${n}`)
+        return r.ms
+      })
+    } finally {
+      await inbox.host.stop()
+    }
+  }
+  let clientSealed: Paired
+  let messages = 0
+  {
+    const inbox = await filledRelay(n, true, true)
+    try {
+      clientSealed = await paired(inbox, samples, async () => {
+        const r = await clientInbox(inbox)
+        messages = r.messages
+        if (r.messages !== n) throw new Error(`client read ${r.messages} of ${n}`)
+        return r.ms
+      })
+    } finally {
+      await inbox.host.stop()
+    }
+  }
+  let drainResult: InboxBenchResult['drain']
+  {
+    const inbox = await filledRelay(drainRecords, false, false)
+    try {
+      // the relay's baseline after its fill and a forced GC: the fill's garbage is not the drain's
+      const base = await inbox.host.request<{ rss: number, heapUsed: number }>('memory-baseline')
+      gc()
+      const before = process.memoryUsage().heapUsed
+      const r = await drain(inbox)
+      const peak = await inbox.host.request<{ peakRss: number, peakHeap: number }>('memory-peak')
+      if (r.records !== drainRecords) throw new Error(`drained ${r.records} of ${drainRecords}`)
+      drainResult = {
+        records: r.records,
+        ms: Math.round(r.ms),
+        receiverHeapGrowthMiB: mib(r.peakHeap - before),
+        relayBaseline: { rssMiB: mib(base.rss), heapMiB: mib(base.heapUsed) },
+        relayPeakRssGrowthMiB: mib(peak.peakRss - base.rss),
+        relayPeakHeapGrowthMiB: mib(peak.peakHeap - base.heapUsed)
+      }
+    } finally {
+      await inbox.host.stop()
+    }
+  }
+
+  const result: InboxBenchResult = {
+    records: n,
+    samples,
+    loadBefore,
+    loadAfter: load(),
+    coldReceiver: { ...coldReceiver, target: '<= 2' },
+    clientSealed: { ...clientSealed, messages, target: '<= 2' },
+    drain: drainResult,
+    rows: [
+      {
+        measure: `cold receiver, ${n.toLocaleString('en-US')} records (INBOX drain + verify) / (dial + verify)`,
+        value: coldReceiver.measured,
+        unit: 'ms',
+        baseline: { label: 'new node + dial + verify', value: coldReceiver.floor, unit: 'ms' },
+        ratio: coldReceiver.ratio,
+        target: '<= 2'
+      },
+      {
+        measure: `cold client inbox, ${n.toLocaleString('en-US')} sealed messages / (dial + verify)`,
+        value: clientSealed.measured,
+        unit: 'ms',
+        baseline: { label: 'new node + dial + verify', value: clientSealed.floor, unit: 'ms' },
+        ratio: clientSealed.ratio,
         target: '<= 2'
       }
-    } finally {
-      await worker.terminate()
-    }
+    ]
   }
-  {
-    // the same 1,000 records as `ipts send` makes them (sealed), read by the client library
-    const { worker, ready } = await startRelay(1000, true)
-    try {
-      const f = await floor(ready)
-      const runs: number[] = []
-      let messages = 0
-      for (let i = 0; i < 3; i++) {
-        const result = await clientInbox(ready)
-        runs.push(result.ms)
-        messages = result.messages
-      }
-      runs.sort((a, b) => a - b)
-      const floorMs = f.dialMs + f.verifyMs
-      out.clientInbox1000Sealed = {
-        messagesDecrypted: messages,
-        floorMs: round(floorMs),
-        clientMedianMs: round(runs[1]),
-        ratioToFloor: round(runs[1] / floorMs)
-      }
-    } finally {
-      await worker.terminate()
-    }
+  for (const [label, p] of [['cold receiver', coldReceiver], ['client', clientSealed]] as const) {
+    assertPlausible(`${label}: floor and measurement, ms`, [p.floor.min, p.measured.min], { min: 0.001 })
+    assertPlausible(`${label}: median / floor`, p.ratio.median, { min: MIN_RATIO, why: 'the measurement does the floor\'s work and more: the windows are not matched' })
   }
-  {
-    const { worker, ready } = await startRelay(10_000)
-    try {
-      const before = process.memoryUsage().heapUsed
-      const result = await drain(ready)
-      out.drain10000 = {
-        records: result.records,
-        ms: round(result.ms),
-        receiverHeapGrowthMiB: round((result.peakHeap - before) / 1048576),
-        relayPeakHeapMiB: round(await relayRss(worker) / 1048576)
-      }
-    } finally {
-      await worker.terminate()
-    }
-  }
-  return out
-}
-
-function round (n: number): number {
-  return Math.round(n * 100) / 100
+  assertPlausible('drain: relay baseline RSS above its heap', drainResult.relayBaseline.rssMiB - drainResult.relayBaseline.heapMiB, { min: 0, why: 'RSS holds the heap' })
+  return result
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  console.log(JSON.stringify(await run(), null, 2))
+  console.log(JSON.stringify(await run({ samples: Number(process.argv[2] ?? 5) }), null, 2))
 }
