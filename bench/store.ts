@@ -5,8 +5,7 @@
  * Records: 64 real tagged records (one signer, 64 tags) are signed once; the N stored records
  * are copies with the tag (routing key), signer and 4 bytes of the record patched by index, so
  * every record has its own slot and its own sync symbol. The store does not validate (the
- * ingest path does), so signing and verifying are not measured. Records are made on the fly
- * in groups of `concurrency`, so the bench itself holds none of them.
+ * ingest path does), so signing and verifying are not measured.
  *
  * Puts go `concurrency` at a time (as an ingest path's pending validations do), into tags of
  * `recordsPerKey` records each (10: a receiver with ten pending senders; 1 is the worst case
@@ -16,35 +15,28 @@
  * store was opened: RSS (includes LevelDB's caches: 8 MiB block cache, 4 MiB write buffer,
  * open table files), and the JS side (heap used + array buffers, where the index lives).
  *
- * Run: `node_modules/.bin/tsc -p . && node_modules/.bin/node --expose-gc dist/bench/store.js [records] [recordsPerKey]`
+ * Records are built before the clock runs: in batches of 16,384 (so the bench holds at most
+ * one batch, whatever N), each built outside the timed window and followed by a
+ * young-generation GC, so neither building nor its garbage is billed to the puts. The random
+ * gets' targets are drawn before their clock starts too. Each run uses a new store in a new
+ * process (with the V8 flags `ipts relay` runs with unless told otherwise), so every run's
+ * memory starts from the same state; `runs` runs give the median and extremes.
  *
- * Results (this 2-core machine, shared with other work, Node 24; "young gen" is the V8 new
- * space the run grew to, `--max-semi-space-size=16` caps it at 32):
+ * Results and the decisions they justified: bench/RESULTS.md ("Store").
  *
- * | records | per key | V8 flags | puts/s | stored MiB | disk MiB | index MiB (B/rec) | anon RSS Δ idle MiB | reopen s | gets/s |
- * | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
- * | 100,000 | 10 | default (young gen 64) | 20,565 | 23.9 | 43.1 | 3.0 (31) | 73.2 | 0.8 | 34,764 |
- * | 100,000 | 1 | default (young gen 64) | 15,798 | 23.9 | 49.3 | 15.3 (160) | 85.2 | 0.7 | 14,677 |
- * | 1,000,000 | 10 | default (young gen 128) | 17,722 | 239.4 | 429.7 | 29.3 (31) | 180.0 | 8.3 | 29,940 |
- * | 100,000 | 10 | semi-space 16 | 21,395 | 23.9 | 49.6 | 3.0 (31) | 41.3 | 0.6 | 40,397 |
- * | 1,000,000 | 10 | semi-space 16 | 18,227 | 239.4 | 430.3 | 29.3 (31) | 74.8 | 6.5 | 26,576 |
- *
- * What it justified: the index kept in memory is 31 bytes per record (a 64-bit symbol in a flat
- * open-addressing table, plus a per-key summary), so from 100k to 1M records anonymous RSS grows
- * 39 bytes per record with the young generation capped (124 with V8's defaults, where the young
- * generation itself doubles to 128 MiB under this put rate), against 251 bytes of record and
- * ~450 on disk. The fixed ~40 MiB is LevelDB's caches and V8. Puts go through group commit (one
- * `getMany` and one batch for every put waiting), which moved the rate from ~4,000/s (a read and
- * a batch per put) to the figures above. Reopen rebuilds the index from the expiry index only.
+ * Run: `node_modules/.bin/tsc -p . && node_modules/.bin/node dist/bench/store.js [records] [recordsPerKey] [runs]`
  */
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import v8 from 'node:v8'
 import { createTaggedRecord } from '../src/record/index.ts'
 import { RecordStore } from '../src/relay/store.ts'
 import { makeKeys, mh, tempDir } from '../test/utils/store-fixtures.ts'
+import { RELAY_FLAGS } from './relay-process.ts'
+import { assertPlausible, cpuSecondsSince, gc, load, rounded, spread } from './stats.ts'
 import type { IptsRecord } from '../src/record/index.ts'
+import type { Spread, SummaryRow } from './stats.ts'
 
 export interface StoreBenchOptions {
   /** records stored. @default 100_000 */
@@ -91,10 +83,8 @@ export interface StoreBenchResult {
 
 const NOW = 1_700_000_000_000
 const TEMPLATES = 64
-
-function gc (): void {
-  (globalThis as { gc?: () => void }).gc?.()
-}
+/** Bound on one run (1M records take ~2 minutes here). */
+const CHILD_TIMEOUT = 20 * 60_000
 
 /** RSS split from /proc (Linux): anonymous memory, and file pages mapped (LevelDB mmaps its tables). */
 function rssParts (): { anon: number, file: number } {
@@ -124,7 +114,10 @@ function patch32 (bytes: Uint8Array, at: number, value: number): void {
   bytes[at + 3] = value & 0xff
 }
 
-export async function run (options: StoreBenchOptions = {}): Promise<StoreBenchResult> {
+/** Records built per batch, outside the timed windows. */
+const BUILD_BATCH = 16_384
+
+export async function runOnce (options: StoreBenchOptions = {}): Promise<StoreBenchResult> {
   const n = options.records ?? 100_000
   const perKey = options.recordsPerKey ?? 10
   const concurrency = options.concurrency ?? 256
@@ -149,21 +142,28 @@ export async function run (options: StoreBenchOptions = {}): Promise<StoreBenchR
     const before = memory('before')
     let store: RecordStore | undefined = new RecordStore({ path: dir.path, maxRecords: n, maxBytes: n * 1024, maxRecordsPerKey: perKey })
     await store.open()
-    const cpu0 = process.cpuUsage()
-    const t0 = performance.now()
+    let wall = 0
+    let cpuSeconds = 0
     let recordBytes = 0
-    for (let i = 0; i < n; i += concurrency) {
-      const group: IptsRecord[] = []
-      for (let j = i; j < Math.min(n, i + concurrency); j++) group.push(make(j))
+    for (let from = 0; from < n; from += BUILD_BATCH) {
+      // built before this batch's clock starts; its building garbage collected outside it
+      const batch: IptsRecord[] = []
+      for (let i = from; i < Math.min(n, from + BUILD_BATCH); i++) batch.push(make(i))
+      for (const r of batch) recordBytes += r.bytes.length
+      gc('minor')
       const target = store
-      const results = await Promise.all(group.map(async r => target.put(r, NOW)))
-      for (const [k, r] of results.entries()) {
-        if (r.status !== 'stored') throw new Error(`put ${i + k}: ${r.status}`)
-        recordBytes += group[k].bytes.length
+      const cpu0 = process.cpuUsage()
+      const t0 = performance.now()
+      for (let i = 0; i < batch.length; i += concurrency) {
+        const group = batch.slice(i, i + concurrency)
+        const results = await Promise.all(group.map(async r => target.put(r, NOW)))
+        for (const [k, r] of results.entries()) {
+          if (r.status !== 'stored') throw new Error(`put ${from + i + k}: ${r.status}`)
+        }
       }
+      wall += performance.now() - t0
+      cpuSeconds += cpuSecondsSince(cpu0)
     }
-    const wall = performance.now() - t0
-    const cpu = process.cpuUsage(cpu0)
     const stats = store.stats()
     if (stats.records !== n) throw new Error(`stored ${stats.records} of ${n}`)
     const after = memory('after puts')
@@ -180,16 +180,22 @@ export async function run (options: StoreBenchOptions = {}): Promise<StoreBenchR
     const afterReopen = memory('after reopen')
     if (reopened.stats().records !== n) throw new Error('reopen lost records')
 
+    // the gets' targets, drawn before the clock
     const gets = options.gets ?? 20_000
     let x = 0x2545f491
+    const targets: Array<{ routingKey: Uint8Array, signer: Uint8Array }> = []
+    for (let i = 0; i < gets; i++) {
+      x ^= x << 13
+      x ^= x >>> 17
+      x ^= x << 5
+      const r = make((x >>> 0) % n)
+      targets.push({ routingKey: r.routingKey, signer: r.signer })
+    }
+    gc('minor')
     const t2 = performance.now()
     for (let i = 0; i < gets; i += concurrency) {
-      await Promise.all(Array.from({ length: Math.min(concurrency, gets - i) }, async () => {
-        x ^= x << 13
-        x ^= x >>> 17
-        x ^= x << 5
-        const r = make((x >>> 0) % n)
-        if (await reopened.get(r.routingKey, r.signer, NOW) == null) throw new Error('get missed')
+      await Promise.all(targets.slice(i, i + concurrency).map(async (t) => {
+        if (await reopened.get(t.routingKey, t.signer, NOW) == null) throw new Error('get missed')
       }))
     }
     const getsPerSec = gets / (performance.now() - t2) * 1000
@@ -202,7 +208,7 @@ export async function run (options: StoreBenchOptions = {}): Promise<StoreBenchR
       keys: stats.keys,
       recordBytes: Math.round(recordBytes / n),
       putsPerSec: Math.round(n / wall * 1000),
-      putsPerCpuSec: Math.round(n / ((cpu.user + cpu.system) / 1e6)),
+      putsPerCpuSec: Math.round(n / cpuSeconds),
       storedBytes: stats.bytes,
       diskBytes,
       indexBytes: stats.indexBytes,
@@ -218,6 +224,73 @@ export async function run (options: StoreBenchOptions = {}): Promise<StoreBenchR
   } finally {
     await dir.remove()
   }
+}
+
+export interface StoreBenchSummary {
+  /** V8 flags of the runs' processes */
+  v8Flags: string[]
+  runs: StoreBenchResult[]
+  loadBefore: number[]
+  loadAfter: number[]
+  putsPerSec: Spread
+  putsPerCpuSec: Spread
+  /** anonymous RSS growth after the puts and 3 s idle, bytes per record */
+  anonBytesPerRecord: Spread
+  reopenMs: Spread
+  getsPerSec: Spread
+  markdown: string
+  rows: SummaryRow[]
+}
+
+/** One run in a new process, so every run's memory starts from the same state. */
+async function runInChild (options: StoreBenchOptions, flags: string[]): Promise<StoreBenchResult> {
+  const child = spawn(process.execPath, [...flags, fileURLToPath(import.meta.url), '--one', JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString() })
+  const timer = setTimeout(() => { child.kill('SIGKILL') }, CHILD_TIMEOUT)
+  const code = await new Promise<number | null>(resolve => child.on('close', resolve))
+  clearTimeout(timer)
+  if (code !== 0) throw new Error(`store bench run exited with ${code}`)
+  return JSON.parse(out.trim().split('\n').at(-1) ?? '')
+}
+
+/**
+ * `runs` runs (3 by default), each on a new store in a new process started with `v8Flags`
+ * (by default the flags `ipts relay` runs with, and --expose-gc), summarised.
+ */
+export async function run (options: StoreBenchOptions & { runs?: number, v8Flags?: string[] } = {}): Promise<StoreBenchSummary> {
+  const loadBefore = load()
+  const runs: StoreBenchResult[] = []
+  const { runs: count, v8Flags, ...one } = options
+  for (let i = 0; i < (count ?? 3); i++) {
+    runs.push(await runInChild(one, v8Flags ?? RELAY_FLAGS))
+  }
+  const s = (f: (r: StoreBenchResult) => number, digits = 0): Spread => rounded(spread(runs.map(f)), digits)
+  const summary: StoreBenchSummary = {
+    v8Flags: v8Flags ?? RELAY_FLAGS,
+    runs,
+    loadBefore,
+    loadAfter: load(),
+    putsPerSec: s(r => r.putsPerSec),
+    putsPerCpuSec: s(r => r.putsPerCpuSec),
+    anonBytesPerRecord: s(r => r.anonDelta / r.records),
+    reopenMs: s(r => r.reopenMs),
+    getsPerSec: s(r => r.getsPerSec),
+    markdown: table(runs),
+    rows: []
+  }
+  summary.rows = [{
+    measure: `store puts, ${runs[0].records.toLocaleString('en-US')} records of ${runs[0].recordBytes} B`,
+    value: summary.putsPerSec,
+    unit: 'puts/s',
+    target: '(no regression)',
+    note: `${summary.putsPerCpuSec.median} puts/CPU-s; anon RSS growth ${(summary.anonBytesPerRecord.median * runs[0].records / 2 ** 20).toFixed(1)} MiB for ${(runs[0].storedBytes / 2 ** 20).toFixed(1)} MiB of records (fixed costs included); reopen ${summary.reopenMs.median} ms; gets ${summary.getsPerSec.median}/s`
+  }]
+  for (const r of runs) {
+    assertPlausible('store: puts/s, gets/s', [r.putsPerSec, r.putsPerCpuSec, r.getsPerSec], { min: 1 })
+    assertPlausible('store: index bytes', r.indexBytes, { min: 1, max: r.storedBytes, why: 'the index holds a symbol per record, not the records' })
+  }
+  return summary
 }
 
 /** One markdown row per result: memory per record, and against the bytes stored. */
@@ -236,7 +309,12 @@ export function table (results: StoreBenchResult[]): string {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const result = await run({ records: Number(process.argv[2] ?? 100_000), recordsPerKey: Number(process.argv[3] ?? 10) })
-  console.log(JSON.stringify(result))
-  console.log(table([result]))
+  if (process.argv[2] === '--one') {
+    // one run, in this process (started by run())
+    console.log(JSON.stringify(await runOnce(JSON.parse(process.argv[3]))))
+  } else {
+    const result = await run({ records: Number(process.argv[2] ?? 100_000), recordsPerKey: Number(process.argv[3] ?? 10), runs: Number(process.argv[4] ?? 3) })
+    console.log(JSON.stringify({ ...result, markdown: undefined }))
+    console.log(result.markdown)
+  }
 }
