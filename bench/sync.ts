@@ -9,6 +9,8 @@
  */
 import { pathToFileURL } from 'node:url'
 import { MemorySource, createSyncNode, fill } from '../test/sync/helpers.ts'
+import { assertPlausible, load, rounded, spread } from './stats.ts'
+import type { Spread, SummaryRow } from './stats.ts'
 import type { SyncInit, SyncStats } from '../src/sync/index.ts'
 
 export interface SyncBenchRow {
@@ -25,6 +27,9 @@ export interface SyncBenchRow {
   /** The same reconciliation forced to ship the full symbol list. */
   baselineProtocolBytes: number
   baselineMs: number
+  /** spread over the repeats */
+  protocolBytesSpread: Spread
+  baselineProtocolBytesSpread: Spread
 }
 
 export interface SyncBenchOptions {
@@ -66,7 +71,8 @@ function median (values: number[]): number {
   return s[Math.floor(s.length / 2)]
 }
 
-export async function run (options: SyncBenchOptions = {}): Promise<{ rows: SyncBenchRow[], markdown: string }> {
+export async function run (options: SyncBenchOptions = {}): Promise<{ cases: SyncBenchRow[], markdown: string, loadBefore: number[], loadAfter: number[], rows: SummaryRow[] }> {
+  const loadBefore = load()
   const cases = options.cases ?? [[20_000, 0], [20_000, 10], [20_000, 100], [20_000, 1000], [100_000, 100]]
   const repeats = options.repeats ?? 3
   const itemSize = options.itemSize ?? 300
@@ -94,11 +100,25 @@ export async function run (options: SyncBenchOptions = {}): Promise<{ rows: Sync
       fullList: runs.some(m => m.stats.fullList),
       ms: median(runs.map(m => m.ms)),
       baselineProtocolBytes: median(baseline.map(m => bytes(m) - itemBytes(m))),
-      baselineMs: median(baseline.map(m => m.ms))
+      baselineMs: median(baseline.map(m => m.ms)),
+      protocolBytesSpread: spread(runs.map(m => bytes(m) - itemBytes(m))),
+      baselineProtocolBytesSpread: spread(baseline.map(m => bytes(m) - itemBytes(m)))
     })
   }
   const markdown = toMarkdown(rows, repeats, itemSize)
-  return { rows, markdown }
+  const summary: SummaryRow[] = rows.map(r => ({
+    measure: `sync, ${r.items.toLocaleString('en-US')} items per relay differing by ${r.difference.toLocaleString('en-US')}: protocol bytes / full symbol list`,
+    value: r.protocolBytesSpread,
+    unit: 'B',
+    baseline: { label: 'full symbol list', value: r.baselineProtocolBytesSpread, unit: 'B' },
+    ratio: rounded({ median: r.protocolBytes / r.baselineProtocolBytes, min: r.protocolBytesSpread.min / r.baselineProtocolBytesSpread.max, max: r.protocolBytesSpread.max / r.baselineProtocolBytesSpread.min, runs: repeats }, 3),
+    target: 'bytes in proportion to the difference',
+    note: `medians of ${repeats}; ${r.rounds} rounds, ${Math.round(r.ms)} ms (full list ${Math.round(r.baselineMs)} ms)`
+  }))
+  for (const r of rows) {
+    assertPlausible('sync: bytes', [r.protocolBytes, r.baselineProtocolBytes], { min: 1 })
+  }
+  return { cases: rows, markdown, loadBefore, loadAfter: load(), rows: summary }
 }
 
 function toMarkdown (rows: SyncBenchRow[], repeats: number, itemSize: number): string {
