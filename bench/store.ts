@@ -15,10 +15,11 @@
  * store was opened: RSS (includes LevelDB's caches: 8 MiB block cache, 4 MiB write buffer,
  * open table files), and the JS side (heap used + array buffers, where the index lives).
  *
- * Records are built before the clock runs: in batches of 16,384 (so the bench holds at most
- * one batch, whatever N), each built outside the timed window and followed by a
- * young-generation GC, so neither building nor its garbage is billed to the puts. The random
- * gets' targets are drawn before their clock starts too. Each run uses a new store in a new
+ * Records are built before the clock runs: each group of `concurrency` records is built, then
+ * its puts are timed (wall clock and process CPU, summed over the groups). Building is outside
+ * the clock; its garbage is short-lived, as a relay's received records are (building all N
+ * first, or in large batches, promotes them to the old generation and grows RSS by far more
+ * than the store does). The random gets' targets are drawn before their clock starts too. Each run uses a new store in a new
  * process (with the V8 flags `ipts relay` runs with unless told otherwise), so every run's
  * memory starts from the same state; `runs` runs give the median and extremes.
  *
@@ -114,9 +115,6 @@ function patch32 (bytes: Uint8Array, at: number, value: number): void {
   bytes[at + 3] = value & 0xff
 }
 
-/** Records built per batch, outside the timed windows. */
-const BUILD_BATCH = 16_384
-
 export async function runOnce (options: StoreBenchOptions = {}): Promise<StoreBenchResult> {
   const n = options.records ?? 100_000
   const perKey = options.recordsPerKey ?? 10
@@ -145,24 +143,21 @@ export async function runOnce (options: StoreBenchOptions = {}): Promise<StoreBe
     let wall = 0
     let cpuSeconds = 0
     let recordBytes = 0
-    for (let from = 0; from < n; from += BUILD_BATCH) {
-      // built before this batch's clock starts; its building garbage collected outside it
-      const batch: IptsRecord[] = []
-      for (let i = from; i < Math.min(n, from + BUILD_BATCH); i++) batch.push(make(i))
-      for (const r of batch) recordBytes += r.bytes.length
-      gc('minor')
+    for (let from = 0; from < n; from += concurrency) {
+      // each group is built before its clock starts; its garbage dies young, as a relay's
+      // received records do
+      const group: IptsRecord[] = []
+      for (let i = from; i < Math.min(n, from + concurrency); i++) group.push(make(i))
+      for (const r of group) recordBytes += r.bytes.length
       const target = store
       const cpu0 = process.cpuUsage()
       const t0 = performance.now()
-      for (let i = 0; i < batch.length; i += concurrency) {
-        const group = batch.slice(i, i + concurrency)
-        const results = await Promise.all(group.map(async r => target.put(r, NOW)))
-        for (const [k, r] of results.entries()) {
-          if (r.status !== 'stored') throw new Error(`put ${from + i + k}: ${r.status}`)
-        }
-      }
+      const results = await Promise.all(group.map(async r => target.put(r, NOW)))
       wall += performance.now() - t0
       cpuSeconds += cpuSecondsSince(cpu0)
+      for (const [k, r] of results.entries()) {
+        if (r.status !== 'stored') throw new Error(`put ${from + k}: ${r.status}`)
+      }
     }
     const stats = store.stats()
     if (stats.records !== n) throw new Error(`stored ${stats.records} of ${n}`)
