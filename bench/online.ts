@@ -101,11 +101,12 @@ export async function run (options: OnlineBenchOptions = {}): Promise<OnlineBenc
       waiting.get(Buffer.from(evt.detail.data.subarray(0, 16)).toString('hex'))?.(at)
     })
     // both paths ready: the relay has the receiver in its mesh for both topics, and the sender
-    // knows the relay follows both
+    // knows the relay follows the plain topic (a relay announces to each peer only the record
+    // topics that peer follows, so the sender's own gossip copy of a record may reach no one:
+    // custody, then the relay's publish, carries it; that is the product's path)
     await until('the relay to mesh with the receiver', async () =>
       (await host.request<number>('mesh', { topic: tagTopic })) > 0 && (await host.request<number>('mesh', { topic: RAW_TOPIC })) > 0)
-    await until('the sender to see the relay subscribed', () =>
-      sender.services.pubsub.getSubscribers(tagTopic).length > 0 && sender.services.pubsub.getSubscribers(RAW_TOPIC).length > 0)
+    await until('the sender to see the relay subscribed', () => sender.services.pubsub.getSubscribers(RAW_TOPIC).length > 0)
 
     // the baseline's payload weighs what a one-message sealed record does
     const recordBytes = await sealedRecordBytes(receiverId)

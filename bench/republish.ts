@@ -10,7 +10,8 @@
  * 2. a listener: a plain node (not a relay) subscribes to every one of those topics, as
  *    receivers watching their inbox do; R's pushes to it on subscription are waited out and
  *    reported apart;
- * 3. nobody listening again: the listener has stopped.
+ * 3. nobody listening again: the listener has stopped (measured at once, within the relay's
+ *    follow grace period, so the topics may still be followed: what counts is what is sent).
  * In each phase R runs `cycles` republish cycles (started by hand, each measured from its start
  * until its last queued record is out), and is also watched idle for `idleMs` (heartbeats,
  * gossip, no cycle). The bench relay republishes at 1,000 records/s instead of the default 20
@@ -147,11 +148,11 @@ export async function run (options: RepublishBenchOptions = {}): Promise<Republi
       nobodyAfter,
       rows: [
         {
-          measure: 'republish bandwidth per relay per hour per 1,000 held records, a listener on every topic',
+          measure: 'republish bandwidth per relay per hour per 1,000 held records, one listener on every topic',
           value: withListener.bytesPerHourPer1000,
           unit: 'B',
           target: 'report it',
-          note: `${withListener.republishedPerCycle.median} records republished per cycle; pushes on subscription ${withListener.pushBytes} B apart; idle ${withListener.idleBytesPerHour} B/h`
+          note: `topics followed ${withListener.topics}; ${withListener.republishedPerCycle.median} records republished per cycle; pushes on subscription ${withListener.pushBytes} B apart; idle ${withListener.idleBytesPerHour} B/h`
         },
         {
           measure: 'the same, nobody listening (one other relay connected): before a listener came / after it left',
@@ -159,7 +160,7 @@ export async function run (options: RepublishBenchOptions = {}): Promise<Republi
           unit: 'B',
           baseline: { label: 'before any listener', value: nobodyBefore.bytesPerHourPer1000, unit: 'B' },
           target: '~0',
-          note: `records republished per cycle ${nobodyBefore.republishedPerCycle.median} / ${nobodyAfter.republishedPerCycle.median}; idle ${nobodyBefore.idleBytesPerHour} / ${nobodyAfter.idleBytesPerHour} B/h`
+          note: `topics followed ${nobodyBefore.topics} / ${nobodyAfter.topics}; records republished per cycle ${nobodyBefore.republishedPerCycle.median} / ${nobodyAfter.republishedPerCycle.median}; idle ${nobodyBefore.idleBytesPerHour} / ${nobodyAfter.idleBytesPerHour} B/h`
         }
       ]
     }
