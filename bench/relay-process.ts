@@ -10,6 +10,10 @@ const HOST = fileURLToPath(new URL('./relay-host.js', import.meta.url))
 /** The flags `ipts relay` runs with (bin/ipts), and GC control for clean memory baselines. */
 export const RELAY_FLAGS = ['--max-semi-space-size=16', '--expose-gc']
 const START_TIMEOUT = 60_000
+
+interface Waiter { resolve: (value: unknown) => void, reject: (error: Error) => void }
+/** An answer (`id`) or an event (`event`) from relay-host.ts. */
+interface HostMessage { id?: number, result?: unknown, error?: string, event?: string }
 const REQUEST_TIMEOUT = 300_000
 
 export class RelayProcess {
@@ -17,26 +21,31 @@ export class RelayProcess {
   addr = ''
   peerId = ''
   private nextId = 0
-  private readonly pending = new Map<number, { resolve: (v: any) => void, reject: (e: Error) => void }>()
-  private readonly listeners = new Map<string, Array<(m: any) => void>>()
+  private readonly pending = new Map<number, Waiter>()
+  private readonly waiters = new Map<string, Waiter[]>()
   private exited = false
 
   private constructor (child: ChildProcess) {
     this.child = child
-    child.on('message', (m: any) => {
+    child.on('message', (m: HostMessage) => {
       if (m.id != null) {
         const p = this.pending.get(m.id)
         this.pending.delete(m.id)
         if (m.error != null) p?.reject(new Error(`relay host: ${m.error}`))
         else p?.resolve(m.result)
       } else if (m.event != null) {
-        for (const fn of this.listeners.get(m.event) ?? []) fn(m)
+        const waiting = this.waiters.get(m.event) ?? []
+        this.waiters.delete(m.event)
+        for (const w of waiting) w.resolve(m)
       }
     })
     child.on('exit', (code) => {
       this.exited = true
-      for (const p of this.pending.values()) p.reject(new Error(`relay host exited (${code})`))
+      const error = new Error(`relay host exited (${code})`)
+      for (const p of this.pending.values()) p.reject(error)
+      for (const list of this.waiters.values()) for (const w of list) w.reject(error)
       this.pending.clear()
+      this.waiters.clear()
     })
   }
 
@@ -68,7 +77,7 @@ export class RelayProcess {
         reject(new Error(`relay host: ${cmd} timed out after ${timeout} ms`))
       }, timeout)
       this.pending.set(id, {
-        resolve: (v) => { clearTimeout(timer); resolve(v) },
+        resolve: (v) => { clearTimeout(timer); resolve(v as T) },
         reject: (e) => { clearTimeout(timer); reject(e) }
       })
       this.child.send({ ...args, id, cmd })
@@ -76,21 +85,18 @@ export class RelayProcess {
   }
 
   /** The next event of this type from the host. */
-  async next<T = any> (event: string, timeout: number): Promise<T> {
+  async next<T> (event: string, timeout: number): Promise<T> {
+    if (this.exited) throw new Error('relay host has exited')
     return new Promise<T>((resolve, reject) => {
-      const list = this.listeners.get(event) ?? []
       const timer = setTimeout(() => {
-        this.listeners.set(event, (this.listeners.get(event) ?? []).filter(f => f !== fn))
+        this.waiters.set(event, (this.waiters.get(event) ?? []).filter(w => w !== waiter))
         reject(new Error(`relay host: no ${event} within ${timeout} ms`))
       }, timeout)
-      const fn = (m: T): void => {
-        clearTimeout(timer)
-        this.listeners.set(event, (this.listeners.get(event) ?? []).filter(f => f !== fn))
-        resolve(m)
+      const waiter: Waiter = {
+        resolve: (v) => { clearTimeout(timer); resolve(v as T) },
+        reject: (e) => { clearTimeout(timer); reject(e) }
       }
-      list.push(fn)
-      this.listeners.set(event, list)
-      this.child.once('exit', () => { clearTimeout(timer); reject(new Error('relay host exited')) })
+      this.waiters.set(event, [...(this.waiters.get(event) ?? []), waiter])
     })
   }
 
