@@ -17,7 +17,7 @@ import { createTaggedRecord, tagRoutingKey } from '../src/record/index.ts'
 import { envelopeToValue } from '../src/client/payload.ts'
 import { createNode } from '../src/node.ts'
 import { Relay } from '../src/relay/relay.ts'
-import { TotalsRegister, RPC_SENT_BYTES, RPC_SENT_MESSAGES } from './gossip-metrics.ts'
+import { PrometheusExport } from '../src/metrics.ts'
 import { cpuSecondsSince, gc } from './stats.ts'
 import type { RelayInit } from '../src/relay/relay.ts'
 import type { Message } from '@libp2p/gossipsub'
@@ -25,7 +25,10 @@ import type { Message } from '@libp2p/gossipsub'
 export interface HostInit {
   /** Relay options (the store's path is made here). */
   relay?: Omit<RelayInit, 'path'>
-  /** Count gossipsub's RPC bytes sent (turns gossipsub's metrics on: a little per-message work). */
+  /**
+   * Count gossipsub's RPC bytes sent: the node runs with metrics (`src/metrics.ts`), which costs
+   * a little per message. @default false
+   */
   gossipBytes?: boolean
 }
 
@@ -33,10 +36,22 @@ export interface Held { key: Uint8Array, bytes: Uint8Array }
 
 const init: HostInit = JSON.parse(process.argv[2] ?? '{}')
 const dir = await mkdtemp(join(tmpdir(), 'ipts-bench-relay-'))
-const register = init.gossipBytes === true ? new TotalsRegister() : undefined
-const node = await createNode({ relay: true, pubsubMetrics: register })
+const exported = init.gossipBytes === true ? new PrometheusExport() : undefined
+const node = await createNode({ relay: true, metrics: exported?.node })
 const relay = new Relay(node, { ...init.relay, path: dir })
 await relay.start()
+
+/** Every RPC gossipsub wrote, to every peer: fan-out, framing of messages and control. */
+const RPC_SENT_BYTES = 'gossipsub_rpc_sent_bytes_total'
+const RPC_SENT_MESSAGES = 'gossipsub_rpc_sent_message_total'
+
+/** A metric's total over its labels (NaN without metrics). */
+async function total (name: string): Promise<number> {
+  const metric = exported?.registry.getSingleMetric(name)
+  if (metric == null) return NaN
+  const { values } = await metric.get()
+  return values.reduce((sum, v) => sum + v.value, 0)
+}
 
 function send (message: unknown): void {
   process.send?.(message)
@@ -119,8 +134,8 @@ async function ingestDirect (args: { records: Held[], inFlight: number }): Promi
 /** One republish cycle, from its start until the publish queue is empty again. */
 async function republish (args: { settleMs: number, timeoutMs: number }): Promise<{ cycleRecords: number, republished: number, rpcBytes: number, rpcMessages: number, ms: number }> {
   const republished0 = relay.counters.republished
-  const bytes0 = register?.total(RPC_SENT_BYTES) ?? 0
-  const messages0 = register?.total(RPC_SENT_MESSAGES) ?? 0
+  const bytes0 = await total(RPC_SENT_BYTES)
+  const messages0 = await total(RPC_SENT_MESSAGES)
   const t0 = performance.now()
   const deadline = Date.now() + args.timeoutMs
   const ended = new Promise<number>((resolve) => {
@@ -138,8 +153,8 @@ async function republish (args: { settleMs: number, timeoutMs: number }): Promis
   return {
     cycleRecords,
     republished: relay.counters.republished - republished0,
-    rpcBytes: (register?.total(RPC_SENT_BYTES) ?? NaN) - bytes0,
-    rpcMessages: (register?.total(RPC_SENT_MESSAGES) ?? NaN) - messages0,
+    rpcBytes: await total(RPC_SENT_BYTES) - bytes0,
+    rpcMessages: await total(RPC_SENT_MESSAGES) - messages0,
     ms: performance.now() - t0
   }
 }
@@ -182,9 +197,9 @@ const handlers: Record<string, Handler> = {
   // the implementation has it; the GossipSub interface does not declare it
   mesh: (args: { topic: string }) => (node.services.pubsub as unknown as { getMeshPeers(topic: string): string[] }).getMeshPeers(args.topic).length,
   subscribers: (args: { topic: string }) => node.services.pubsub.getSubscribers(args.topic).length,
-  status: () => {
+  status: async () => {
     const s = relay.status()
-    return { records: s.records, topics: s.topics, connections: s.connections, pushed: relay.counters.pushed, republished: relay.counters.republished, rpcBytes: register?.total(RPC_SENT_BYTES) }
+    return { records: s.records, topics: s.topics, connections: s.connections, pushed: relay.counters.pushed, republished: relay.counters.republished, rpcBytes: await total(RPC_SENT_BYTES) }
   },
   republish,
   stop: async () => {

@@ -2,8 +2,9 @@
  * Republish bandwidth: the bytes a relay's gossipsub sends for one republish cycle, per relay,
  * per hour, per 1,000 records held, with a listener and with nobody listening.
  *
- * Relay R (child process, gossipsub metrics on: every RPC it writes to every peer is counted,
- * so fan-out, framing and control messages are in the figure) holds `records` records from
+ * Relay R (child process, with the node's metrics on, src/metrics.ts: gossipsub's
+ * `gossipsub_rpc_sent_bytes_total` counts every RPC it writes to every peer, so fan-out,
+ * framing and control messages are in the figure) holds `records` records from
  * distinct signers over `tags` receivers. A second relay R2 is connected to it, as relays are
  * to each other. Phases, in order:
  * 1. nobody listening: only R2 is connected;
