@@ -123,6 +123,7 @@ export async function receiveItems (session: Session, expected: Set<bigint>): Pr
   const inFlight = new Set<Promise<void>>()
   const accept = (data: Uint8Array, symbol: bigint): void => {
     const done: Promise<void> = acceptItem(session, data, peer).then((result) => {
+      channel.touch()
       stats[result]++
       if (result !== 'stored') {
         session.skip.add(symbol)

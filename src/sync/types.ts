@@ -72,8 +72,22 @@ export interface SyncInit {
   maxItems?: number
   /** Session timeout when the caller gives no signal, in ms. @default 120000 (2 minutes) */
   timeout?: number
-  /** Concurrent sessions this node answers; more are reset with `SyncBusyError`. @default 2 */
+  /**
+   * A session that reads no message, writes none and takes in no item for this long is aborted
+   * with `SyncStalledError`, in ms. @default 10000 (10 seconds)
+   */
+  idleTimeout?: number
+  /**
+   * Concurrent sessions this node answers, at most one per peer; more are reset with
+   * `SyncBusyError` unless a session can be preempted (see `preemptIdle`). @default 2
+   */
   maxInboundSessions?: number
+  /**
+   * When every inbound slot is taken and another peer opens a session, the answered session idle
+   * longest gives up its slot (`SyncStalledError`) once it has been idle this long; the newcomer
+   * waits up to this long for that, in ms. `Infinity` never preempts. @default 1000 (1 second)
+   */
+  preemptIdle?: number
   /** Concurrent sessions this node starts from its own schedule. @default 2 */
   maxOutboundSessions?: number
   /**
