@@ -17,6 +17,7 @@
  * - more symbols would be peeled than coded symbols were fed (each honest peel empties the cell
  *   it came from for good, so peels never outnumber cells);
  * - a symbol peeled as the peer's is in the local set, or one peeled as local is not;
+ * - the cell a symbol was peeled from is not empty afterwards (its mapping does not reach it);
  * - a symbol's mapping takes more than `MAX_MAPPING_STEPS` steps.
  * Work is therefore at most (cells fed) x `MAX_MAPPING_STEPS` cell updates, the queue of cells to
  * look at holds each cell at most once, and `run` does a bounded slice of it per call.
