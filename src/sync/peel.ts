@@ -56,6 +56,8 @@ const MUL_LO = 0xe4dd58b5
 
 // --- SipHash-2-4 of one 64-bit word, keys (123, 456), on 32-bit halves ------------------------
 
+// scratch registers of `sipHash` (module-private; the hash runs to completion synchronously, so
+// nothing else sees them mid-way), kept out of objects so the hot loop allocates nothing
 let v0l = 0; let v0h = 0; let v1l = 0; let v1h = 0; let v2l = 0; let v2h = 0; let v3l = 0; let v3h = 0
 let hashLo = 0
 let hashHi = 0
@@ -345,17 +347,21 @@ export class PeelDecoder {
   private grow (needed: number): void {
     if (needed <= this.count.length) return
     const capacity = Math.max(needed, this.count.length * 2, 64)
-    const copy = <T extends Uint32Array | Float64Array | Uint8Array>(old: T, make: (n: number) => T): T => {
-      const next = make(capacity)
-      next.set(old as any)
+    const words = (old: Uint32Array): Uint32Array<ArrayBuffer> => {
+      const next = new Uint32Array(capacity)
+      next.set(old)
       return next
     }
-    this.symLo = copy(this.symLo, n => new Uint32Array(n))
-    this.symHi = copy(this.symHi, n => new Uint32Array(n))
-    this.hashLo = copy(this.hashLo, n => new Uint32Array(n))
-    this.hashHi = copy(this.hashHi, n => new Uint32Array(n))
-    this.count = copy(this.count, n => new Float64Array(n))
-    this.queued = copy(this.queued, n => new Uint8Array(n))
+    this.symLo = words(this.symLo)
+    this.symHi = words(this.symHi)
+    this.hashLo = words(this.hashLo)
+    this.hashHi = words(this.hashHi)
+    const count = new Float64Array(capacity)
+    count.set(this.count)
+    this.count = count
+    const queued = new Uint8Array(capacity)
+    queued.set(this.queued)
+    this.queued = queued
   }
 }
 
