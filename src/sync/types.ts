@@ -15,7 +15,8 @@ export interface SyncSource {
   /** The framed item (see `encodeItem`) whose symbol this is, or undefined if it is gone. */
   getItem(symbol: bigint): Promise<Uint8Array | undefined>
   /**
-   * Take in an item a peer sent, through the same validation and policy as gossip. `stored`:
+   * Take in an item a peer sent, through the same validation and policy as gossip; the bytes are
+   * as received (they hash to a requested symbol, but may not even be a valid frame). `stored`:
    * kept; `ignored`: valid but not kept (known, stale, superseded); `refused`: invalid or
    * against policy. Sync does not ask the same peer set for an ignored or refused item again
    * until `skipTtl` has passed.

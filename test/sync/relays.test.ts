@@ -25,6 +25,7 @@ import { TestNetwork, addrOf, key, relayRequest } from '../utils/network.ts'
 import { MemorySource, addCells, craftedBatch, nextEvent } from './helpers.ts'
 import type { CreateRelayOptions, RelayHandle } from '../../src/relay/index.ts'
 import type { IptsNode } from '../../src/node.ts'
+import type { RefusalReason } from '../../src/relay/refusals.ts'
 import type { IptsRecord } from '../../src/record/index.ts'
 import type { Sync, SyncEndEvent, SyncErrorEvent, SyncStats } from '../../src/sync/index.ts'
 import type { PrivateKey } from '@libp2p/interface'
@@ -124,8 +125,8 @@ interface Hostile {
   kept: IptsRecord
   /** Invalid records among the items, by the error the relay must count them under. */
   invalid: Array<[string, IptsRecord]>
-  /** Refusals the relay must count, by reason. */
-  refusals: Record<string, number>
+  /** Refusals the relay must count, by reason (all of them on the sync path). */
+  refusals: Partial<Record<RefusalReason, number>>
   /** Items the relay must refuse in the session (everything invalid, the unframeable one too). */
   refused: number
 }
@@ -168,7 +169,7 @@ async function hostile (): Promise<Hostile> {
       recordItem(oversize.routingKey, oversize.bytes),
       encodeItem({ kind: 'ack', ack: forged }),
       encodeItem({ kind: 'ack', ack: new Uint8Array([1, 2, 3]) }),
-      // an item kind that does not exist: refused before it reaches the relay's ingest
+      // an item kind that does not exist
       new Uint8Array([0x09, 1, 2, 3])
     ],
     valid,
@@ -176,11 +177,12 @@ async function hostile (): Promise<Hostile> {
     kept,
     invalid: [['BadSignatureError', badSig], ['KeyMismatchError', wrongKey], ['RecordExpiredError', expired], ['RecordTooLargeError', oversize]],
     refusals: {
-      'invalid:BadSignatureError': 1,
-      'invalid:KeyMismatchError': 1,
-      'invalid:RecordExpiredError': 1,
-      'invalid:RecordTooLargeError': 1,
-      'invalid:InvalidAckError': 2
+      BadSignatureError: 1,
+      KeyMismatchError: 1,
+      RecordExpiredError: 1,
+      RecordTooLargeError: 1,
+      InvalidAckError: 2,
+      InvalidSyncItemError: 1
     },
     refused: 7
   }
@@ -190,9 +192,10 @@ async function hostile (): Promise<Hostile> {
 async function assertConverged (relay: RelayHandle, h: Hostile, stats: SyncStats): Promise<void> {
   assert.equal(stats.stored, 3, 'two valid records and one valid ack taken in')
   assert.equal(stats.refused, h.refused)
-  for (const [reason, n] of Object.entries(h.refusals)) {
+  for (const [reason, n] of refusalsOf(h)) {
     assert.equal(relay.relay.counters.refusedCount(reason), n, reason)
   }
+  assert.equal(relay.relay.counters.refusedBySource.get('sync'), h.refused, 'every refusal counted under sync')
   for (const r of h.valid) assert.equal(await held(relay, r), r.sequence, 'a valid record arrived')
   assert.equal(await held(relay, h.acked), undefined, 'the valid ack deleted what it covers')
   assert.equal(await held(relay, h.kept), h.kept.sequence, 'the forged ack deleted nothing')
@@ -210,9 +213,13 @@ function assertQuietRepeat (relay: RelayHandle, h: Hostile, stats: SyncStats): v
   assert.equal(stats.refused, 0)
   assert.equal(stats.stored, 0)
   assert.equal(stats.itemsReceived, stats.ignored)
-  for (const [reason, n] of Object.entries(h.refusals)) {
+  for (const [reason, n] of refusalsOf(h)) {
     assert.equal(relay.relay.counters.refusedCount(reason), n, `${reason} not counted twice`)
   }
+}
+
+function refusalsOf (h: Hostile): Array<[RefusalReason, number]> {
+  return Object.entries(h.refusals) as Array<[RefusalReason, number]>
 }
 
 describe('sync between real relays, one of them hostile', () => {
