@@ -123,7 +123,26 @@ export class InvalidSyncItemError extends IptsError {
   override name = 'InvalidSyncItemError'
 }
 
-/** The responder is already running as many sync sessions as it allows. */
+/**
+ * A sync peer's coded symbols do not peel consistently: a symbol peeled twice, more symbols peeled
+ * than coded symbols fed, a symbol peeled on the wrong side or from a cell its mapping does not
+ * reach. Honest coded symbols never do this; the session ends.
+ */
+export class SyncDecodeError extends IptsError {
+  static override name = 'SyncDecodeError'
+  override name = 'SyncDecodeError'
+}
+
+/**
+ * A sync session made no progress (no message read or written, no item taken in) for its idle
+ * timeout, or it stalled while another peer waited for its inbound slot.
+ */
+export class SyncStalledError extends IptsError {
+  static override name = 'SyncStalledError'
+  override name = 'SyncStalledError'
+}
+
+/** The responder is already running as many sync sessions as it allows, or one for this peer. */
 export class SyncBusyError extends IptsError {
   static override name = 'SyncBusyError'
   override name = 'SyncBusyError'

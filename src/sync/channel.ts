@@ -19,16 +19,28 @@ export type MessageOf<K extends MessageKind> = { [P in K]-?: NonNullable<SyncMes
 export class SyncChannel {
   bytesSent = 0
   bytesReceived = 0
+  /** `performance.now()` when the session last made progress (see `touch`). */
+  lastProgress = performance.now()
   private readonly lp: LengthPrefixedStream<Stream>
+  private readonly onProgress?: () => void
 
-  constructor (stream: Stream) {
+  /** `onProgress` runs on every `touch`: each message read or written, each item taken in. */
+  constructor (stream: Stream, onProgress?: () => void) {
     this.lp = lpStream(stream, { maxDataLength: MAX_SYNC_MESSAGE_SIZE })
+    this.onProgress = onProgress
+  }
+
+  /** The session moved forward: a message went through, or an item was taken in. */
+  touch (): void {
+    this.lastProgress = performance.now()
+    this.onProgress?.()
   }
 
   async write (message: Partial<SyncMessage>, options: AbortOptions): Promise<void> {
     const bytes = SyncMessage.encode(message)
     this.bytesSent += varintLength(bytes.byteLength) + bytes.byteLength
     await this.lp.write(bytes, options)
+    this.touch()
   }
 
   /**
@@ -50,6 +62,7 @@ export class SyncChannel {
       throw err
     }
     this.bytesReceived += varintLength(buf.byteLength) + buf.byteLength
+    this.touch()
     let message: SyncMessage
     try {
       message = SyncMessage.decode(buf.subarray())

@@ -1,5 +1,5 @@
 /** Protocol constants and defaults of relay sync (`/ipts/sync/1.0.0`). */
-import { KiB, hour, minute } from '../constants.ts'
+import { KiB, hour, minute, second } from '../constants.ts'
 
 export const SYNC_PROTOCOL = '/ipts/sync/1.0.0'
 
@@ -37,6 +37,10 @@ export const DEFAULT_MAX_CODED_SYMBOLS = 100_000
 export const DEFAULT_MAX_LIST_SYMBOLS = 2_000_000
 export const DEFAULT_MAX_ITEMS = 10_000
 export const DEFAULT_SYNC_TIMEOUT = 2 * minute
+/** A session with no message read or written (and no item taken in) for this long is aborted. */
+export const DEFAULT_IDLE_TIMEOUT = 10 * second
+/** With every inbound slot taken, a session idle this long gives its slot to a new peer. */
+export const DEFAULT_PREEMPT_IDLE = second
 export const DEFAULT_SYNC_INTERVAL = 10 * minute
 export const DEFAULT_MAX_INBOUND_SESSIONS = 2
 export const DEFAULT_MAX_OUTBOUND_SESSIONS = 2

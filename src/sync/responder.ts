@@ -35,8 +35,8 @@ export async function runResponder (session: Session, limits: ResponderLimits): 
           throw new SyncLimitError(`more than ${limits.maxCodedSymbols} coded symbols`)
         }
         decoder ??= new SymbolDecoder(local)
-        const result = decoder.add(batch)
         stats.codedSymbols += batch.length
+        const result = await decoder.add(batch, signal)
         if (result.decoded) {
           // remote = what the initiator holds and this side lacks
           diff = { localOnly: result.localOnly, remoteOnly: result.remoteOnly }

@@ -1,26 +1,30 @@
 /**
- * Rateless IBLT coding over 64-bit symbols, through `@peerbit/riblt` (a wasm build of the
- * Rust port of Yang, Gilad and Alizadeh's "Practical Rateless Set Reconciliation"), plus the
- * wire form of coded-symbol batches.
+ * Rateless IBLT coding over 64-bit symbols, plus the wire form of coded-symbol batches.
  *
- * The wasm decoder `unwrap()`s whatever it is handed, so a coded symbol from the wire is checked
- * here (three bigints in range) before it reaches the wasm: a panic there would trap inside the
- * module. Wasm objects are freed explicitly; their finalizers alone would hold memory until GC.
+ * Encoding runs in `@peerbit/riblt` (a wasm build of the Rust port of Yang, Gilad and
+ * Alizadeh's "Practical Rateless Set Reconciliation") and only ever sees this relay's own
+ * symbols. Decoding never hands peer bytes to the wasm: its decoder peels without bound, so one
+ * crafted batch made it loop until its memory ran out (3.3 GiB), and a trap left its objects
+ * unfreeable. `SymbolDecoder` instead subtracts this side's own coded symbols from the peer's and
+ * peels the difference in JS (`peel.ts`), with bounds, in slices that yield to the event loop.
+ *
+ * Wasm objects are freed explicitly (their finalizers alone would hold memory until GC), once,
+ * and never after a call into them threw: a trap leaves the object borrowed, and freeing it
+ * then throws too.
  */
-import { DecoderWrapper, EncoderWrapper, ready } from '@peerbit/riblt'
+import { setImmediate as yieldToLoop } from 'node:timers/promises'
+import { EncoderWrapper, ready } from '@peerbit/riblt'
 import { reader, writer } from 'protons-runtime'
 import { InvalidSyncMessageError } from '../errors.ts'
 import { SYMBOL_BYTES } from './constants.ts'
+import { PeelDecoder } from './peel.ts'
+import type { CodedSymbol } from './peel.ts'
 import type { CodedSymbols } from '../pb/sync.ts'
 
-export interface CodedSymbol {
-  /** XOR of the symbols mapped here (uint64). */
-  symbol: bigint
-  /** XOR of their hashes (uint64). */
-  hash: bigint
-  /** How many symbols are mapped here, signed (int64). */
-  count: bigint
-}
+export type { CodedSymbol } from './peel.ts'
+
+/** Symbols peeled per slice before the decoder yields to the event loop. */
+export const PEEL_SLICE = 1024
 
 /** Resolves once the wasm module is instantiated; every other function here needs it. */
 export async function loadRiblt (): Promise<void> {
@@ -32,27 +36,46 @@ export class SymbolEncoder {
   private encoder: EncoderWrapper | undefined
 
   constructor (symbols: ArrayLike<bigint>) {
-    this.encoder = new EncoderWrapper()
-    for (let i = 0; i < symbols.length; i++) {
-      this.encoder.add_symbol(symbols[i])
+    const encoder = new EncoderWrapper()
+    try {
+      for (let i = 0; i < symbols.length; i++) {
+        encoder.add_symbol(symbols[i])
+      }
+    } catch (err) {
+      abandon(encoder)
+      throw err
     }
+    this.encoder = encoder
   }
 
   /** The next `n` coded symbols. */
   next (n: number): CodedSymbol[] {
-    if (this.encoder == null) {
+    const encoder = this.encoder
+    if (encoder == null) {
       throw new Error('encoder freed')
     }
     const out = new Array<CodedSymbol>(n)
-    for (let i = 0; i < n; i++) {
-      out[i] = this.encoder.produce_next_coded_symbol() as CodedSymbol
+    try {
+      for (let i = 0; i < n; i++) {
+        out[i] = encoder.produce_next_coded_symbol() as CodedSymbol
+      }
+    } catch (err) {
+      this.encoder = undefined
+      abandon(encoder)
+      throw err
     }
     return out
   }
 
+  /** Release the wasm memory; safe to call more than once. */
   free (): void {
-    this.encoder?.free()
+    const encoder = this.encoder
     this.encoder = undefined
+    try {
+      encoder?.free()
+    } catch {
+      // nothing more can be done for an object a trap left borrowed
+    }
   }
 }
 
@@ -67,54 +90,66 @@ export interface DecodeResult {
 
 /** Peels a remote set's coded symbols against the local set. */
 export class SymbolDecoder {
-  private decoder: DecoderWrapper | undefined
-  private fed = 0
+  private readonly encoder: SymbolEncoder
+  private readonly peel: PeelDecoder
 
-  constructor (local: ArrayLike<bigint>) {
-    this.decoder = new DecoderWrapper()
-    for (let i = 0; i < local.length; i++) {
-      this.decoder.add_symbol(local[i])
-    }
+  /** `local`: this side's symbols, sorted and without duplicates (see `sortedUnique`). */
+  constructor (local: BigUint64Array) {
+    this.encoder = new SymbolEncoder(local)
+    this.peel = new PeelDecoder(symbol => sortedHas(local, symbol))
   }
 
   /** Coded symbols fed so far. */
   get codedSymbols (): number {
-    return this.fed
+    return this.peel.cells
   }
 
   /**
-   * Feed coded symbols and try to decode. Throws `InvalidSyncMessageError` when the peeling
-   * fails (inconsistent input from the peer).
+   * Feed coded symbols and peel what they free, yielding to the event loop every `PEEL_SLICE`
+   * symbols. Throws `SyncDecodeError` when the peer's coded symbols are inconsistent, or the
+   * signal's reason when it aborts.
    */
-  add (coded: CodedSymbol[]): DecodeResult {
-    const decoder = this.decoder
-    if (decoder == null) {
-      throw new Error('decoder freed')
+  async add (coded: CodedSymbol[], signal: AbortSignal): Promise<DecodeResult> {
+    this.peel.addCells(coded, this.encoder.next(coded.length))
+    while (!this.peel.run(PEEL_SLICE)) {
+      await yieldToLoop()
+      signal.throwIfAborted()
     }
-    for (const c of coded) {
-      decoder.add_coded_symbol(c)
-    }
-    this.fed += coded.length
-    try {
-      decoder.try_decode()
-    } catch (err: any) {
-      throw new InvalidSyncMessageError(`coded symbols do not decode: ${String(err?.message ?? err)}`)
-    }
-    // decoded() reports true on a decoder that was never fed: only trust it after feeding
-    if (this.fed === 0 || !decoder.decoded()) {
+    if (!this.peel.decoded) {
       return { decoded: false, remoteOnly: [], localOnly: [] }
     }
-    return {
-      decoded: true,
-      remoteOnly: decoder.get_remote_symbols() as bigint[],
-      localOnly: decoder.get_local_symbols() as bigint[]
-    }
+    return { decoded: true, remoteOnly: [...this.peel.remoteOnly], localOnly: [...this.peel.localOnly] }
   }
 
+  /** Release the wasm memory; safe to call more than once. */
   free (): void {
-    this.decoder?.free()
-    this.decoder = undefined
+    this.encoder.free()
   }
+}
+
+/**
+ * Drop a wasm object that a trap left borrowed without calling into it again: no `free()` (it
+ * would throw), and out of the finalization registry, whose late `free` would throw where nothing
+ * catches it. Its memory stays with the wasm instance.
+ */
+function abandon (object: object): void {
+  try {
+    (object as { __destroy_into_raw?: () => number }).__destroy_into_raw?.()
+  } catch {}
+}
+
+/** Whether the sorted `set` holds `symbol` (binary search). */
+function sortedHas (set: BigUint64Array, symbol: bigint): boolean {
+  let lo = 0
+  let hi = set.length - 1
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1
+    const v = set[mid]
+    if (v === symbol) return true
+    if (v < symbol) lo = mid + 1
+    else hi = mid - 1
+  }
+  return false
 }
 
 /** Wire form of a batch: symbols and hashes as 8-byte big-endian, counts as packed sint64. */

@@ -2,18 +2,20 @@
  * The sync service: answers `/ipts/sync/1.0.0` streams, starts sessions on request, on connect
  * and on a schedule, and reports each session as events.
  */
+import { setTimeout as sleep } from 'node:timers/promises'
 import { NotStartedError, setMaxListeners } from '@libp2p/interface'
 import {
-  DEFAULT_INITIAL_BATCH, DEFAULT_MAX_BATCH, DEFAULT_MAX_CODED_SYMBOLS, DEFAULT_MAX_INBOUND_SESSIONS,
-  DEFAULT_MAX_ITEMS, DEFAULT_MAX_LIST_SYMBOLS, DEFAULT_MAX_OUTBOUND_SESSIONS, DEFAULT_SKIP_CACHE_SIZE,
-  DEFAULT_SKIP_TTL, DEFAULT_SYNC_INTERVAL, DEFAULT_SYNC_TIMEOUT, MAX_CODED_BATCH, SYNC_PROTOCOL
+  DEFAULT_IDLE_TIMEOUT, DEFAULT_INITIAL_BATCH, DEFAULT_MAX_BATCH, DEFAULT_MAX_CODED_SYMBOLS,
+  DEFAULT_MAX_INBOUND_SESSIONS, DEFAULT_MAX_ITEMS, DEFAULT_MAX_LIST_SYMBOLS, DEFAULT_MAX_OUTBOUND_SESSIONS,
+  DEFAULT_PREEMPT_IDLE, DEFAULT_SKIP_CACHE_SIZE, DEFAULT_SKIP_TTL, DEFAULT_SYNC_INTERVAL, DEFAULT_SYNC_TIMEOUT,
+  MAX_CODED_BATCH, SYNC_PROTOCOL
 } from './constants.ts'
 import { SyncChannel } from './channel.ts'
 import { runInitiator } from './initiator.ts'
 import { runResponder } from './responder.ts'
 import { loadRiblt } from './riblt.ts'
 import { SkipList, emptyStats } from './transfer.ts'
-import { SyncBusyError } from '../errors.ts'
+import { SyncBusyError, SyncStalledError } from '../errors.ts'
 import { SafeEventEmitter } from '../events.ts'
 import type { Session } from './transfer.ts'
 import type { Sync, SyncEvents, SyncInit, SyncOptions, SyncSource, SyncStats } from './types.ts'
@@ -41,6 +43,20 @@ export function sync (init: SyncInit): (components: SyncComponents) => Sync {
   return (components) => new SyncService(components, init)
 }
 
+/** A session being answered, by the peer it answers. */
+interface InboundSlot {
+  /** Aborts the session (preemption). */
+  controller: AbortController
+  channel: SyncChannel
+}
+
+/** A session's channel, signal and idle timer; `close` clears the timer. */
+interface Running {
+  session: Session
+  controller: AbortController
+  close(): void
+}
+
 export class SyncService extends SafeEventEmitter<SyncEvents> implements Sync {
   readonly [Symbol.toStringTag] = '@ipts/sync'
   private readonly components: SyncComponents
@@ -53,6 +69,8 @@ export class SyncService extends SafeEventEmitter<SyncEvents> implements Sync {
   private readonly maxListSymbols: number
   private readonly maxItems: number
   private readonly timeout: number
+  private readonly idleTimeout: number
+  private readonly preemptIdle: number
   private readonly maxInboundSessions: number
   private readonly maxOutboundSessions: number
   private readonly interval: number
@@ -60,7 +78,10 @@ export class SyncService extends SafeEventEmitter<SyncEvents> implements Sync {
   private shutdown?: AbortController
   private topologyId?: string
   private timer?: ReturnType<typeof setTimeout>
-  private inbound = 0
+  /** Sessions being answered, at most one per peer, by peer ID string. */
+  private readonly inbound = new Map<string, InboundSlot>()
+  /** Inbound sessions waiting for a slot. */
+  private waiting = 0
   /** Connected peers that speak sync, by peer ID string. */
   private readonly peers = new Map<string, PeerId>()
   /** Scheduled sessions running, by peer ID string. */
@@ -80,6 +101,8 @@ export class SyncService extends SafeEventEmitter<SyncEvents> implements Sync {
     this.maxListSymbols = init.maxListSymbols ?? DEFAULT_MAX_LIST_SYMBOLS
     this.maxItems = init.maxItems ?? DEFAULT_MAX_ITEMS
     this.timeout = init.timeout ?? DEFAULT_SYNC_TIMEOUT
+    this.idleTimeout = init.idleTimeout ?? DEFAULT_IDLE_TIMEOUT
+    this.preemptIdle = init.preemptIdle ?? DEFAULT_PREEMPT_IDLE
     this.maxInboundSessions = init.maxInboundSessions ?? DEFAULT_MAX_INBOUND_SESSIONS
     this.maxOutboundSessions = init.maxOutboundSessions ?? DEFAULT_MAX_OUTBOUND_SESSIONS
     this.interval = init.interval ?? DEFAULT_SYNC_INTERVAL
@@ -151,15 +174,16 @@ export class SyncService extends SafeEventEmitter<SyncEvents> implements Sync {
     if (shutdown == null) {
       throw new NotStartedError('sync is not started')
     }
-    const signal = AbortSignal.any([options.signal ?? AbortSignal.timeout(this.timeout), shutdown.signal])
-    setMaxListeners(Infinity, signal)
-    signal.throwIfAborted()
+    const outer = AbortSignal.any([options.signal ?? AbortSignal.timeout(this.timeout), shutdown.signal])
+    setMaxListeners(Infinity, outer)
+    outer.throwIfAborted()
     const connection = isConnection(target)
       ? target
-      : await this.components.connectionManager.openConnection(target, { signal })
+      : await this.components.connectionManager.openConnection(target, { signal: outer })
     const peer = connection.remotePeer
-    const stream = await connection.newStream(SYNC_PROTOCOL, { signal })
-    const session = this.session(stream, peer, 'initiator', signal)
+    const stream = await connection.newStream(SYNC_PROTOCOL, { signal: outer })
+    const { session, close } = this.session(stream, peer, 'initiator', outer)
+    const signal = session.signal
     this.safeDispatch('sync:start', { peer, role: 'initiator' })
     try {
       await runInitiator(session, {
@@ -170,12 +194,14 @@ export class SyncService extends SafeEventEmitter<SyncEvents> implements Sync {
       })
       await stream.close({ signal })
     } catch (err: any) {
+      close()
       stream.abort(err)
       this.finish(session, false)
       this.log('sync with %p failed - %e', peer, err)
       this.safeDispatch('sync:error', { peer, role: 'initiator', error: err })
       throw err
     }
+    close()
     this.finish(session, true)
     this.log('synced with %p: %d rounds, %d B out, %d B in, %d coded, %d items in, %d out',
       peer, session.stats.rounds, session.stats.bytesSent, session.stats.bytesReceived,
@@ -191,42 +217,124 @@ export class SyncService extends SafeEventEmitter<SyncEvents> implements Sync {
       stream.abort(new NotStartedError('sync is not started'))
       return
     }
-    if (this.inbound >= this.maxInboundSessions) {
-      const err = new SyncBusyError(`already answering ${this.inbound} sync sessions`)
-      stream.abort(err)
-      this.safeDispatch('sync:error', { peer, role: 'responder', error: err })
+    const key = peer.toString()
+    let refusal: Error | undefined
+    try {
+      await this.acquireSlot(key, shutdown.signal)
+    } catch (err: any) {
+      refusal = err
+    }
+    if (refusal != null) {
+      stream.abort(refusal)
+      this.safeDispatch('sync:error', { peer, role: 'responder', error: refusal })
       return
     }
-    this.inbound++
-    const signal = AbortSignal.any([AbortSignal.timeout(this.timeout), shutdown.signal])
-    setMaxListeners(Infinity, signal)
-    const session = this.session(stream, peer, 'responder', signal)
+    const outer = AbortSignal.any([AbortSignal.timeout(this.timeout), shutdown.signal])
+    setMaxListeners(Infinity, outer)
+    const { session, controller, close } = this.session(stream, peer, 'responder', outer)
+    const slot: InboundSlot = { controller, channel: session.channel }
+    this.inbound.set(key, slot)
     this.safeDispatch('sync:start', { peer, role: 'responder' })
     try {
       await runResponder(session, { maxCodedSymbols: this.maxCodedSymbols, maxListSymbols: this.maxListSymbols })
-      await stream.close({ signal })
+      await stream.close({ signal: session.signal })
+      close()
       this.finish(session, true)
       this.safeDispatch('sync:end', { peer, role: 'responder', stats: session.stats })
     } catch (err: any) {
+      close()
       stream.abort(err)
       this.finish(session, false)
       this.log('answering sync from %p failed - %e', peer, err)
       this.safeDispatch('sync:error', { peer, role: 'responder', error: err })
     } finally {
-      this.inbound--
+      if (this.inbound.get(key) === slot) this.inbound.delete(key)
     }
   }
 
-  private session (stream: Stream, peer: PeerId, role: SyncStats['role'], signal: AbortSignal): Session {
+  /**
+   * Make room for a session from `key`, or throw `SyncBusyError`: one session per peer, and at
+   * most `maxInboundSessions`. When all are taken, the idlest answered session is preempted once
+   * it has been idle for `preemptIdle`; a newcomer waits up to that long for it (at most
+   * `maxInboundSessions` newcomers wait at once), then gives up.
+   */
+  private async acquireSlot (key: string, signal: AbortSignal): Promise<void> {
+    const busy = (): SyncBusyError | undefined => {
+      if (this.inbound.has(key)) return new SyncBusyError('already answering a sync session from this peer')
+      return undefined
+    }
+    let err = busy()
+    if (err != null) throw err
+    if (this.inbound.size < this.maxInboundSessions || this.preemptIdlest()) return
+    if (!Number.isFinite(this.preemptIdle) || this.waiting >= this.maxInboundSessions) {
+      throw new SyncBusyError(`already answering ${this.inbound.size} sync sessions, and ${this.waiting} wait`)
+    }
+    this.waiting++
+    try {
+      const deadline = performance.now() + this.preemptIdle
+      while (true) {
+        // the idlest session becomes preemptible after this long
+        let soonest = this.preemptIdle
+        for (const slot of this.inbound.values()) {
+          soonest = Math.min(soonest, this.preemptIdle - (performance.now() - slot.channel.lastProgress))
+        }
+        const wait = Math.max(1, Math.min(soonest, deadline - performance.now()))
+        await sleep(wait, undefined, { signal })
+        err = busy()
+        if (err != null) throw err
+        if (this.inbound.size < this.maxInboundSessions || this.preemptIdlest()) return
+        if (performance.now() >= deadline) {
+          throw new SyncBusyError(`already answering ${this.inbound.size} sync sessions, none idle for ${this.preemptIdle} ms`)
+        }
+      }
+    } finally {
+      this.waiting--
+    }
+  }
+
+  /**
+   * Every inbound slot is taken: abort the answered session idle longest if it has been idle for
+   * `preemptIdle`, and free its slot now. Returns whether a slot was freed.
+   */
+  private preemptIdlest (): boolean {
+    let idlest: [string, InboundSlot] | undefined
+    for (const entry of this.inbound) {
+      if (idlest == null || entry[1].channel.lastProgress < idlest[1].channel.lastProgress) idlest = entry
+    }
+    if (idlest == null) return false
+    const idle = performance.now() - idlest[1].channel.lastProgress
+    if (idle < this.preemptIdle) return false
+    this.inbound.delete(idlest[0])
+    idlest[1].controller.abort(new SyncStalledError(`idle for ${Math.round(idle)} ms while another peer waited for a sync slot`))
+    return true
+  }
+
+  /**
+   * A session over `stream`: its signal aborts with `outer`, on preemption (the returned
+   * controller) and after `idleTimeout` without progress. Call `close` when it ends.
+   */
+  private session (stream: Stream, peer: PeerId, role: SyncStats['role'], outer: AbortSignal): Running {
+    const controller = new AbortController()
+    const signal = AbortSignal.any([outer, controller.signal])
+    setMaxListeners(Infinity, signal)
+    const idle = setTimeout(() => {
+      controller.abort(new SyncStalledError(`no progress for ${this.idleTimeout} ms`))
+    }, this.idleTimeout)
+    idle.unref()
+    const channel = new SyncChannel(stream, () => { idle.refresh() })
     return {
-      source: this.source,
-      peer,
-      channel: new SyncChannel(stream),
-      stats: emptyStats(role),
-      skip: this.skip,
-      maxItems: this.maxItems,
-      signal,
-      log: this.log
+      session: {
+        source: this.source,
+        peer,
+        channel,
+        stats: emptyStats(role),
+        skip: this.skip,
+        maxItems: this.maxItems,
+        signal,
+        log: this.log
+      },
+      controller,
+      close: () => { clearTimeout(idle) }
     }
   }
 

@@ -15,7 +15,8 @@ export interface SyncSource {
   /** The framed item (see `encodeItem`) whose symbol this is, or undefined if it is gone. */
   getItem(symbol: bigint): Promise<Uint8Array | undefined>
   /**
-   * Take in an item a peer sent, through the same validation and policy as gossip. `stored`:
+   * Take in an item a peer sent, through the same validation and policy as gossip; the bytes are
+   * as received (they hash to a requested symbol, but may not even be a valid frame). `stored`:
    * kept; `ignored`: valid but not kept (known, stale, superseded); `refused`: invalid or
    * against policy. Sync does not ask the same peer set for an ignored or refused item again
    * until `skipTtl` has passed.
@@ -72,8 +73,22 @@ export interface SyncInit {
   maxItems?: number
   /** Session timeout when the caller gives no signal, in ms. @default 120000 (2 minutes) */
   timeout?: number
-  /** Concurrent sessions this node answers; more are reset with `SyncBusyError`. @default 2 */
+  /**
+   * A session that reads no message, writes none and takes in no item for this long is aborted
+   * with `SyncStalledError`, in ms. @default 10000 (10 seconds)
+   */
+  idleTimeout?: number
+  /**
+   * Concurrent sessions this node answers, at most one per peer; more are reset with
+   * `SyncBusyError` unless a session can be preempted (see `preemptIdle`). @default 2
+   */
   maxInboundSessions?: number
+  /**
+   * When every inbound slot is taken and another peer opens a session, the answered session idle
+   * longest gives up its slot (`SyncStalledError`) once it has been idle this long; the newcomer
+   * waits up to this long for that, in ms. `Infinity` never preempts. @default 1000 (1 second)
+   */
+  preemptIdle?: number
   /** Concurrent sessions this node starts from its own schedule. @default 2 */
   maxOutboundSessions?: number
   /**

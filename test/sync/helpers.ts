@@ -9,6 +9,8 @@ import { identify } from '@libp2p/identify'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { encodeItem, symbolOf, sync } from '../../src/sync/index.ts'
+import { symbolHash } from '../../src/sync/peel.ts'
+import type { CodedSymbol } from '../../src/sync/peel.ts'
 import type { Sync, SyncInit, SyncSource } from '../../src/sync/index.ts'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 
@@ -114,4 +116,19 @@ export async function nextEvent<T> (target: EventTarget, type: string, accept: (
     }
     target.addEventListener(type, listener)
   })
+}
+
+/**
+ * Issue 9's batch: 16 empty coded symbols but the second, which holds `symbol` alone. Fed to the
+ * wasm decoder it peeled that symbol back and forth until the wasm memory ran out.
+ */
+export function craftedBatch (symbol: bigint): CodedSymbol[] {
+  const batch = Array.from({ length: 16 }, () => ({ symbol: 0n, hash: 0n, count: 0n }))
+  batch[1] = { symbol, hash: symbolHash(symbol), count: 1n }
+  return batch
+}
+
+/** Cell-wise sum of two coded symbol runs (what a peer holding both sets would send). */
+export function addCells (a: CodedSymbol[], b: CodedSymbol[]): CodedSymbol[] {
+  return a.map((c, i) => ({ symbol: c.symbol ^ b[i].symbol, hash: c.hash ^ b[i].hash, count: c.count + b[i].count }))
 }

@@ -3,8 +3,9 @@ import { describe, it, afterEach } from 'node:test'
 import { lpStream } from '@libp2p/utils'
 import { SyncMessage } from '../../src/pb/sync.ts'
 import { SYNC_PROTOCOL } from '../../src/sync/index.ts'
+import { SymbolEncoder, encodeCodedBatch, loadRiblt } from '../../src/sync/riblt.ts'
 import { packSymbols } from '../../src/sync/symbols.ts'
-import { MemorySource, createPlainNode, createSyncNode, fill, nextEvent, randomItem } from './helpers.ts'
+import { MemorySource, addCells, craftedBatch, createPlainNode, createSyncNode, fill, nextEvent, randomItem } from './helpers.ts'
 import type { SyncNode } from './helpers.ts'
 import type { SyncEndEvent, SyncErrorEvent } from '../../src/sync/index.ts'
 import type { Libp2p } from '@libp2p/interface'
@@ -227,7 +228,7 @@ describe('relay sync between two libp2p nodes', () => {
     fill(a, b, 50, 5, 0, 100)
     for (const item of b.items.values()) c.add(item)
     c.add(randomItem(100))
-    const [nodeA, nodeB] = await pair(a, b, {}, { maxInboundSessions: 1 })
+    const [nodeA, nodeB] = await pair(a, b, {}, { maxInboundSessions: 1, preemptIdle: Infinity })
     const nodeC = await createSyncNode(c)
     started.push(nodeC)
     // A's session stalls while serving its first item, holding B's only slot
@@ -329,4 +330,103 @@ describe('relay sync against a misbehaving peer', () => {
       assert.equal(a.accepted.length, 0)
     })
   }
+})
+
+describe('relay sync against crafted and stalling sessions', () => {
+  /** Opens a sync stream from `from` to `to` and writes `messages`, leaving the stream open. */
+  async function openSession (from: Libp2p, to: Libp2p, messages: Array<Partial<SyncMessage>> = []): Promise<void> {
+    const stream = await from.dialProtocol(to.getMultiaddrs()[0], SYNC_PROTOCOL)
+    const lp = lpStream(stream)
+    for (const m of messages) await lp.write(SyncMessage.encode(m))
+  }
+
+  it('a crafted coded batch (issue 9: one symbol in the second of 16 empty cells) ends the session with SyncDecodeError; the responder keeps serving', async () => {
+    await loadRiblt()
+    const a = new MemorySource()
+    const b = new MemorySource()
+    fill(a, b, 200, 3, 4, 100)
+    const nodeB = await createSyncNode(b)
+    const attacker = await createPlainNode()
+    const nodeA = await createSyncNode(a)
+    started.push(nodeB, attacker, nodeA)
+    // the attacker knows B's set (one honest sync shows it) and adds B's own coded symbols, so
+    // that after B subtracts them the pattern is exactly the crafted one
+    const encoder = new SymbolEncoder(b.sorted())
+    const batch = addCells(craftedBatch(0x1234_5678_9abc_def0n), encoder.next(16))
+    encoder.free()
+    const failed = nextEvent<SyncErrorEvent>(nodeB.services.sync, 'sync:error')
+    await openSession(attacker, nodeB, [{ coded: encodeCodedBatch(batch) }])
+    const { error, role } = await failed
+    assert.equal(role, 'responder')
+    assert.equal(error.name, 'SyncDecodeError')
+
+    await nodeA.dial(nodeB.getMultiaddrs()[0])
+    await nodeA.services.sync.syncWith(nodeB.peerId)
+    assertUnion(a, b, 207)
+  })
+
+  it('a peer that opens a session and sends nothing is dropped with SyncStalledError after idleTimeout', async () => {
+    const nodeB = await createSyncNode(new MemorySource(), { idleTimeout: 200 })
+    const attacker = await createPlainNode()
+    started.push(nodeB, attacker)
+    const failed = nextEvent<SyncErrorEvent>(nodeB.services.sync, 'sync:error')
+    await openSession(attacker, nodeB)
+    const { error } = await failed
+    assert.equal(error.name, 'SyncStalledError')
+  })
+
+  it('an initiator drops a responder that stops answering after idleTimeout', async () => {
+    const a = new MemorySource()
+    fill(a, new MemorySource(), 0, 100, 0, 100)
+    const nodeA = await createSyncNode(a, { idleTimeout: 200 })
+    const mute = await createPlainNode()
+    started.push(nodeA, mute)
+    await mute.handle(SYNC_PROTOCOL, async (stream) => {
+      const lp = lpStream(stream)
+      // take the first batch, then say nothing until the initiator gives up
+      await lp.read().then(async () => lp.read()).catch(() => {})
+    })
+    await nodeA.dial(mute.getMultiaddrs()[0])
+    await assert.rejects(nodeA.services.sync.syncWith(mute.peerId), { name: 'SyncStalledError' })
+  })
+
+  it('answers one session per peer: a second stream from the same peer is SyncBusyError', async () => {
+    const nodeB = await createSyncNode(new MemorySource())
+    const attacker = await createPlainNode()
+    started.push(nodeB, attacker)
+    const first = nextEvent(nodeB.services.sync, 'sync:start')
+    await openSession(attacker, nodeB)
+    await first
+    const busy = nextEvent<SyncErrorEvent>(nodeB.services.sync, 'sync:error')
+    await openSession(attacker, nodeB)
+    const { error } = await busy
+    assert.equal(error.name, 'SyncBusyError')
+    assert.match(error.message, /from this peer/)
+  })
+
+  it('two idle peers take both inbound slots; an honest peer still syncs at once, and the idlest gives way', async () => {
+    const a = new MemorySource()
+    const b = new MemorySource()
+    fill(a, b, 100, 5, 5, 100)
+    const nodeB = await createSyncNode(b)
+    const attackers = [await createPlainNode(), await createPlainNode()]
+    const nodeA = await createSyncNode(a)
+    started.push(nodeB, ...attackers, nodeA)
+    const errors: SyncErrorEvent[] = []
+    nodeB.services.sync.addEventListener('sync:error', (evt) => { errors.push(evt.detail) })
+    let starts = 0
+    const both = new Promise<void>(resolve => {
+      nodeB.services.sync.addEventListener('sync:start', () => { if (++starts === 2) resolve() })
+    })
+    for (const attacker of attackers) await openSession(attacker, nodeB)
+    await both
+
+    await nodeA.dial(nodeB.getMultiaddrs()[0])
+    await nodeA.services.sync.syncWith(nodeB.peerId)
+    assertUnion(a, b, 110)
+    const preempted = errors.filter(e => attackers.some(x => x.peerId.equals(e.peer)))
+    assert.equal(preempted.length, 1)
+    assert.equal(preempted[0].error.name, 'SyncStalledError')
+    assert.ok(errors.every(e => !e.peer.equals(nodeA.peerId)), 'the honest session was not refused')
+  })
 })
