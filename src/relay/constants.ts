@@ -2,7 +2,7 @@
  * Defaults of the relay's store and policy. Every option that takes one of these applies it
  * with `??`, so 0 and other falsy values given by the operator are kept.
  */
-import { GiB, KiB, MAX_RECORD_SIZE, day, minute, second } from '../constants.ts'
+import { GiB, KiB, MAX_RECORD_SIZE, MiB, day, minute, second } from '../constants.ts'
 
 /** Largest record a relay accepts, in bytes: the IPNS limit (10 KiB). */
 export const DEFAULT_MAX_RECORD_SIZE = MAX_RECORD_SIZE
@@ -22,14 +22,64 @@ export const LIFETIME_SLACK = 5 * minute
  */
 export const DEFAULT_MAX_RECORDS_PER_KEY = 1000
 
-/** Records the whole store may hold before it evicts the least-recently-used keys. */
+/** Records the whole store may hold before it evicts (from the uploader holding the most). */
 export const DEFAULT_MAX_RECORDS = 1_000_000
 
 /** Record bytes (sum of record sizes, not disk usage) the store may hold before it evicts. */
 export const DEFAULT_MAX_BYTES = GiB
 
-/** Publishes accepted per peer per minute (token bucket; the burst is the same number). */
+/**
+ * Bytes of acknowledgement state the store keeps: stored acks plus `TOMBSTONE_COST` per
+ * tombstone. Beyond it, acks still delete what they cover but leave no new tombstone or copy.
+ */
+export const DEFAULT_MAX_ACK_BYTES = 256 * MiB
+
+/**
+ * What one tombstone is counted as against `maxAckBytes`, in bytes: its key and value plus its
+ * expiry entry, rounded up (a tombstone of a tag and an Ed25519 signer is ~200 bytes of keys and
+ * values before LevelDB's own overhead).
+ */
+export const TOMBSTONE_COST = 256
+
+/**
+ * Bytes of a stored ack allowed per tombstone it wrote, raised or deleted a record for, on top of
+ * `ACK_COPY_BASE`: an ack is kept (for sync) only when it did enough here to be worth its size,
+ * so a large ack that touched one record costs the relay one tombstone, not 64 KiB.
+ */
+export const ACK_COPY_PER_ENTRY = 512
+
+/** Bytes of a stored ack allowed whatever it did (see `ACK_COPY_PER_ENTRY`). */
+export const ACK_COPY_BASE = KiB
+
+/** Record messages accepted per forwarding peer per minute over gossip (token bucket; the burst is the same number). */
 export const DEFAULT_MAX_PUBLISHES_PER_PEER_PER_MINUTE = 600
+
+/** Record messages accepted per forwarding address (IPv4, or IPv6 /64) per minute over gossip. */
+export const DEFAULT_MAX_PUBLISHES_PER_IP_PER_MINUTE = 3000
+
+/** Custody `PUT`s accepted per peer per minute (a sender makes one per relay per message). */
+export const DEFAULT_MAX_PUTS_PER_PEER_PER_MINUTE = 120
+
+/** Custody `PUT`s accepted per address per minute: five busy peers behind one address. */
+export const DEFAULT_MAX_PUTS_PER_IP_PER_MINUTE = 600
+
+/** Acks accepted per peer per minute (a receiver sends one per relay per inbox run). */
+export const DEFAULT_MAX_ACKS_PER_PEER_PER_MINUTE = 60
+
+/** Acks accepted per address per minute. */
+export const DEFAULT_MAX_ACKS_PER_IP_PER_MINUTE = 300
+
+/**
+ * Items a relay peer may send per minute (sync items, and the records and acks it forwards over
+ * gossip): two full sync sessions (10,000 items each) a minute.
+ */
+export const DEFAULT_MAX_RELAY_ITEMS_PER_PEER_PER_MINUTE = 20_000
+
+/** Items relay peers at one address may send per minute. */
+export const DEFAULT_MAX_RELAY_ITEMS_PER_IP_PER_MINUTE = 40_000
+
+/** Prefix length an IPv6 address is reduced to for budgets and uploader accounting (one host commonly holds a /64). */
+export const IPV6_SUBNET_BITS = 64
 
 /** Topics one peer may make the relay follow. */
 export const DEFAULT_MAX_TOPICS_PER_PEER = 1000
@@ -43,7 +93,7 @@ export const DEFAULT_MAX_TOPICS = 10_000
 /** How long a topic stays followed after its last interested peer left, ms. */
 export const DEFAULT_FOLLOW_GRACE = 60 * second
 
-/** Peers whose publish rate is tracked at once (least-recently-seen peers are forgotten). */
+/** Peers (and hosts) whose budgets are tracked at once, per kind (least-recently-seen are forgotten). */
 export const DEFAULT_MAX_TRACKED_PEERS = 10_000
 
 /** Longest time a tombstone is kept, in ms: records live at most this long, so do tombstones. */
@@ -54,9 +104,6 @@ export const STORE_READ_CHUNK = 256
 
 /** Largest page `RecordStore.page` returns, whatever limit is asked for. */
 export const MAX_PAGE_LIMIT = 1000
-
-/** Keys remembered as eviction candidates per scan of the key table. */
-export const EVICTION_CANDIDATES = 128
 
 /** Bytes of a store key's length prefix limit routing keys to this length. */
 export const MAX_ROUTING_KEY_LENGTH = 0xffff

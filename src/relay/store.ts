@@ -11,12 +11,20 @@
  *
  * | key                                   | value                                             | holds |
  * | ------------------------------------- | ------------------------------------------------- | ----- |
- * | `r` u16be(len rk) rk signer           | `01` eol:f64 seq:u64be symbol:u64be record-bytes  | the best record per (rk, signer) |
+ * | `r` u16be(len rk) rk signer           | `02` eol:f64 seq:u64be symbol:u64be uploader:u32be order:u64be record-bytes | the best record per (rk, signer) |
  * | `t` u16be(len rk) rk signer           | `01` ackedSeq:u64be until:f64 ackSymbol:u64be     | tombstone: refuse seq <= ackedSeq until `until` |
  * | `a` symbol:u64be                      | `01` until:f64 ack-bytes                          | an applied ack, kept to forward (sync) |
  * | `s` symbol:u64be                      | the record's `r` key                              | sync symbol -> record |
- * | `e` floor(time):u64be target-key      | records: symbol:u64be size:u32be; else empty      | expiry index (records, tombstones, acks) |
- * | `m` "layout"                          | `01`                                              | layout version |
+ * | `u` uploader:u32be order:u64be        | the record's `r` key                              | an uploader's records, oldest first (eviction) |
+ * | `k` u16be(len rk) rk uploader:u32be order:u64be | the record's signer                     | a key's records by uploader (fair share of a full key) |
+ * | `e` floor(time):u64be target-key      | records: symbol:u64be size:u32be uploader:u32be order:u64be; acks: size:u32be; tombstones: empty | expiry index |
+ * | `m` "layout"                          | `02`                                              | layout version (layout 1 is migrated on open) |
+ * | `m` "uploader-key"                    | 16 random bytes                                   | keys uploader ids |
+ *
+ * The **uploader** of a record is a keyed 32-bit hash of the address it arrived from (the
+ * sender's IPv4 address or IPv6 /64 for a custody put, the forwarding peer's for gossip, the
+ * sync peer's for sync; 0 when unknown), and its **order** a store-wide arrival counter.
+ * Eviction uses them to be fair between uploaders (see `put`).
  *
  * Records of one routing key are contiguous and ordered by signer, so an inbox pages through
  * one range; a key's `r` range ends at `upperBound(prefix)`. Every change to a record or
@@ -26,18 +34,21 @@
  * loses nothing the OS accepted, while a power loss may drop the last writes (never half of one).
  *
  * ## Memory
- * Rebuilt by `open()` from one scan of the expiry index alone (small keys, 12-byte values: every
- * record's routing key, size and symbol, every tombstone and ack), never reading a record:
+ * Rebuilt by `open()` from one scan of the expiry index alone (small keys, 24-byte values: every
+ * record's routing key, size, symbol and uploader, every tombstone, every ack's size), never
+ * reading a record:
  * - sync symbols: a `SymbolSet`, 8 bytes a slot at load 0.35-0.7, so 11-23 bytes per record and
  *   per ack;
- * - per routing key: a `KeyTable` slot (count, bytes, recency; 30 bytes a slot at load
- *   0.35-0.7) plus the key's bytes (~40), so ~85-125 bytes per key;
+ * - per routing key: a `KeyTable` slot (count, bytes; 22 bytes a slot at load 0.35-0.7) plus the
+ *   key's bytes (~40), so ~70-105 bytes per key;
+ * - per uploader: a map entry and its heap entries (~100 bytes; uploaders are addresses, far
+ *   fewer than records);
  * - nothing per tombstone; expiry is the on-disk `e` index.
  * Measured (bench/store.ts, 251-byte records, 1M records in tags of 10): the index holds
  * 31 bytes per record (160 when every record has its own key, the worst case); the process's
  * anonymous RSS grows ~40 bytes per record beyond a fixed ~40 MiB (LevelDB's caches, V8's young
- * generation at `--max-semi-space-size=16`), against 251 bytes of record and ~450 on disk.
- * Recency is not persisted: after a restart every key is equally cold until touched.
+ * generation at `--max-semi-space-size=16`), against 251 bytes of record and ~450 on disk
+ * (layout 1; layout 2 adds the `u` and `k` entries, ~80 bytes of keys and values per record).
  *
  * ## Sync symbols
  * The symbol of a record is big-endian uint64 of the first 8 bytes of
@@ -46,37 +57,41 @@
  * it made, and peers re-verify it before applying it.
  */
 import { LevelDatastore } from 'datastore-level'
+import { randomBytes } from 'node:crypto'
 import { StoreClosedError, StoreCorruptError } from '../errors.ts'
 import { SafeEventEmitter } from '../events.ts'
 import { isBetter, tagRoutingKey } from '../record/index.ts'
 import {
-  DEFAULT_MAX_BYTES, DEFAULT_MAX_RECORDS, DEFAULT_MAX_RECORDS_PER_KEY, DEFAULT_MAX_TOMBSTONE_LIFETIME,
-  MAX_PAGE_LIMIT, STORE_READ_CHUNK
+  ACK_COPY_BASE, ACK_COPY_PER_ENTRY, DEFAULT_MAX_ACK_BYTES, DEFAULT_MAX_BYTES, DEFAULT_MAX_RECORDS,
+  DEFAULT_MAX_RECORDS_PER_KEY, DEFAULT_MAX_TOMBSTONE_LIFETIME, MAX_PAGE_LIMIT, STORE_READ_CHUNK, TOMBSTONE_COST
 } from './constants.ts'
 import { KeyTable } from './store/key-table.ts'
 import {
-  ACK, EXPIRY, LAYOUT_KEY, LAYOUT_VERSION, RECORD, RECORD_HEADER, SYMBOL, TOMBSTONE,
-  ackSymbol, decodeAckValue, decodeRecordHeader, decodeTombstone, expiryBound, expiryKey, keyPrefix, locationKey,
-  parseLocationKey, recordSymbol, symbolKey, upperBound
+  ACK, EXPIRY, KEY_UPLOADER, LAYOUT_KEY, LAYOUT_VERSION, RECORD, RECORD_HEADER, SYMBOL, TOMBSTONE, UPLOADER_SECRET_KEY,
+  ackSymbol, bytesEqual, decodeAckValue, decodeRecordHeader, decodeTombstone, expiryBound, expiryKey, keyPrefix,
+  locationKey, parseKeyUploaderKey, parseLocationKey, recordSymbol, symbolKey, uploaderIndexKeys, uploaderPrefix, upperBound
 } from './store/layout.ts'
 import type { RecordHeader } from './store/layout.ts'
 import { batches, entries, getMany, getOne, readRange, table, write } from './store/level.ts'
-import type { Db, Op } from './store/level.ts'
+import type { Db, Entry, Op } from './store/level.ts'
+import { migrateV1 } from './store/migrate.ts'
 import { SymbolSet, split } from './store/symbol-set.ts'
+import { UploaderTable, uploaderId } from './store/uploaders.ts'
 import { ackEntries, planAck } from './store/acks.ts'
 import { decidePut, newGroup, standIn } from './store/decide.ts'
 import { planPurge } from './store/purge.ts'
 import { rebuildIndex, verifyStore } from './store/scans.ts'
 import type { Decision, Effect, Group } from './store/decide.ts'
 import type {
-  DeletedEvent, Held, IterateOptions, Page, PutResult, RecordStoreEvents, StoreInit, StoreStats, StoredEntry, SymbolItem
+  AckResult, DeletedEvent, Held, IterateOptions, Page, PutOptions, PutResult, RecordStoreEvents, StoreInit, StoreStats,
+  StoredEntry, SymbolItem
 } from './store/types.ts'
 import type { Ack, IptsRecord } from '../record/index.ts'
 import type { Logger } from '@libp2p/interface'
 
 export type {
-  DeletedEvent, EvictedEvent, Held, IterateOptions, Page, PutResult, RecordStoreEvents, StoreInit, StoreStats,
-  StoredEntry, StoredEvent, SymbolItem
+  AckResult, DeletedEvent, EvictedEvent, Held, IterateOptions, Page, PutOptions, PutResult, RecordStoreEvents, StoreInit,
+  StoreStats, StoredEntry, StoredEvent, SymbolItem
 } from './store/types.ts'
 
 /** Most puts written in one batch. */
@@ -85,6 +100,7 @@ const PUT_GROUP = 256
 interface PutJob {
   record: IptsRecord
   now: number
+  uploader: number
   resolve(result: PutResult): void
   reject(err: unknown): void
 }
@@ -93,6 +109,7 @@ export class RecordStore extends SafeEventEmitter<RecordStoreEvents> {
   readonly maxRecordsPerKey: number
   readonly maxRecords: number
   readonly maxBytes: number
+  readonly maxAckBytes: number
   readonly maxTombstoneLifetime: number
   private readonly path: string
   private readonly sync: boolean
@@ -101,11 +118,16 @@ export class RecordStore extends SafeEventEmitter<RecordStoreEvents> {
   private opening?: Promise<void>
   private closing?: Promise<void>
   private readonly table = new KeyTable()
+  private readonly uploaders: UploaderTable
   private readonly symbolSet = new SymbolSet()
+  private secret = new Uint8Array(0)
   private records = 0
   private bytes = 0
   private tombstones = 0
   private acks = 0
+  private ackBytes = 0
+  /** the next arrival order */
+  private order = 1
   private tail: Promise<unknown> = Promise.resolve()
   private readonly queue: PutJob[] = []
 
@@ -115,9 +137,11 @@ export class RecordStore extends SafeEventEmitter<RecordStoreEvents> {
     this.maxRecordsPerKey = init.maxRecordsPerKey ?? DEFAULT_MAX_RECORDS_PER_KEY
     this.maxRecords = init.maxRecords ?? DEFAULT_MAX_RECORDS
     this.maxBytes = init.maxBytes ?? DEFAULT_MAX_BYTES
+    this.maxAckBytes = init.maxAckBytes ?? DEFAULT_MAX_ACK_BYTES
     this.maxTombstoneLifetime = init.maxTombstoneLifetime ?? DEFAULT_MAX_TOMBSTONE_LIFETIME
     this.sync = init.sync ?? false
     this.log = init.log
+    this.uploaders = new UploaderTable({ maxRecords: this.maxRecords, maxBytes: this.maxBytes })
   }
 
   /** Opens the database and rebuilds the in-memory index from it. Idempotent. */
@@ -138,16 +162,23 @@ export class RecordStore extends SafeEventEmitter<RecordStoreEvents> {
 
   /**
    * Stores the record when it is better than what the store holds for (routing key, signer):
-   * resolves `stored` once the write is done. Refuses a sequence covered by a live tombstone,
-   * a new signer on a full key (`key-full`), and a record that no eviction of other keys can
-   * make room for (`store-full`); evicts least-recently-used whole keys (never the record's own)
-   * to stay within `maxRecords` and `maxBytes`, and reports how many records that removed.
-   * The caller validated the record and applied its policy.
+   * resolves `stored` once the write is done. Refuses a sequence covered by a live tombstone.
+   * Shares room fairly between uploaders (`options.from`, the address the record came from):
+   * - a new signer on a full key (`maxRecordsPerKey`) evicts the oldest record, in that key, of
+   *   the uploader holding the most records there, when that uploader holds at least two more
+   *   than the new record's; otherwise it is refused (`key-full`);
+   * - beyond `maxRecords` or `maxBytes`, the oldest record of the uploader holding the largest
+   *   share of the store is evicted, unless the new record's own uploader would then hold as
+   *   large a share: then its own oldest record goes. A record larger than `maxBytes` is refused
+   *   (`store-full`).
+   * Resolves with the number of records evicted. The caller validated the record and applied
+   * its policy.
    */
-  async put (record: IptsRecord, now: number): Promise<PutResult> {
+  async put (record: IptsRecord, now: number, options: PutOptions = {}): Promise<PutResult> {
     this.db()
+    const uploader = uploaderId(this.secret, options.from)
     return new Promise((resolve, reject) => {
-      this.queue.push({ record, now, resolve, reject })
+      this.queue.push({ record, now, uploader, resolve, reject })
       if (this.queue.length === 1) void this.exclusive(async () => this.flushPuts())
     })
   }
@@ -162,7 +193,6 @@ export class RecordStore extends SafeEventEmitter<RecordStoreEvents> {
       await this.deleteIfExpired(loc, now)
       return undefined
     }
-    this.table.touch(routingKey)
     return value.subarray(RECORD_HEADER)
   }
 
@@ -177,7 +207,6 @@ export class RecordStore extends SafeEventEmitter<RecordStoreEvents> {
       if (isBetter(candidate, best)) best = candidate
     }
     if (best == null) return undefined
-    this.table.touch(routingKey)
     return best.bytes
   }
 
@@ -210,7 +239,6 @@ export class RecordStore extends SafeEventEmitter<RecordStoreEvents> {
       if (decodeRecordHeader(value).eol < options.now) continue
       records.push(value.subarray(RECORD_HEADER))
     }
-    this.table.touch(routingKey)
     return { records, cursor: cursor?.slice(), done }
   }
 
@@ -221,13 +249,16 @@ export class RecordStore extends SafeEventEmitter<RecordStoreEvents> {
   }
 
   /**
-   * Applies a verified acknowledgement: deletes each covered record (sequence <= the entry's)
-   * and writes a tombstone for (tag, signer) kept until the covered record's EOL (at most
-   * `maxTombstoneLifetime` from now). Stores the ack itself for sync when it made a tombstone.
-   * Idempotent: a repeated or superseded ack changes nothing and returns zeros.
-   * The caller verified the ack's signature (record/).
+   * Applies a verified acknowledgement (see `planAck` in `store/acks.ts` for the rules): deletes
+   * each covered record (sequence <= the entry's) and writes a tombstone for (tag, signer) kept
+   * until the covered record's EOL (at most `maxTombstoneLifetime` from now), but writes no
+   * tombstone for a slot that holds nothing here unless the tag holds records (at most as many
+   * such tombstones per ack as it holds records, and at most `maxRecordsPerKey` tombstones per
+   * tag), and none beyond `maxAckBytes`. Stores the ack itself for sync when it did enough here
+   * to be worth its size. Idempotent: a repeated or superseded ack changes nothing and returns
+   * zeros. The caller verified the ack's signature (record/).
    */
-  async applyAck (ack: Ack, now: number): Promise<{ deleted: number, tombstoned: number }> {
+  async applyAck (ack: Ack, now: number): Promise<AckResult> {
     this.db()
     const routingKey = tagRoutingKey(ack.tag)
     return this.exclusive(async () => this.applyAckLocked(ack, routingKey, now))
@@ -263,9 +294,18 @@ export class RecordStore extends SafeEventEmitter<RecordStoreEvents> {
       keys: this.table.size,
       tombstones: this.tombstones,
       acks: this.acks,
+      ackBytes: this.ackBytes,
+      ackStateBytes: this.ackStateBytes(),
+      uploaders: this.uploaders.size,
       symbols: this.symbolSet.size,
       indexBytes: this.table.byteLength + this.symbolSet.byteLength
     }
+  }
+
+  /** Records and bytes held for an address key (as given to `put` in `options.from`). */
+  uploaderStats (from: string | undefined): { records: number, bytes: number } {
+    const s = this.uploaders.get(uploaderId(this.secret, from))
+    return { records: s?.records ?? 0, bytes: s?.bytes ?? 0 }
   }
 
   /** Every sync symbol held (records and acks), in no order. Do not write while iterating. */
@@ -324,11 +364,14 @@ export class RecordStore extends SafeEventEmitter<RecordStoreEvents> {
   async verify (): Promise<string[]> {
     return verifyStore(this.db(), {
       table: this.table,
+      uploaders: this.uploaders,
       symbols: this.symbolSet,
       records: this.records,
       bytes: this.bytes,
       tombstones: this.tombstones,
-      acks: this.acks
+      acks: this.acks,
+      ackBytes: this.ackBytes,
+      maxOrder: this.order - 1
     })
   }
 
@@ -375,16 +418,27 @@ export class RecordStore extends SafeEventEmitter<RecordStoreEvents> {
       const layout = await getOne(db, LAYOUT_KEY)
       if (layout == null) {
         await write(db, [{ type: 'put', key: LAYOUT_KEY, value: new Uint8Array([LAYOUT_VERSION]) }], true)
+      } else if (layout[0] === 1) {
+        await migrateV1(db)
       } else if (layout[0] !== LAYOUT_VERSION) {
         throw new StoreCorruptError(`store layout ${layout[0]} is not ${LAYOUT_VERSION}`)
       }
+      let secret = await getOne(db, UPLOADER_SECRET_KEY)
+      if (secret == null) {
+        secret = new Uint8Array(randomBytes(16))
+        await write(db, [{ type: 'put', key: UPLOADER_SECRET_KEY, value: secret }], true)
+      }
+      this.secret = secret.slice()
       this.table.clear()
+      this.uploaders.clear()
       this.symbolSet.clear()
-      const counts = await rebuildIndex(db, this.table, this.symbolSet)
+      const counts = await rebuildIndex(db, this.table, this.uploaders, this.symbolSet)
       this.records = counts.records
       this.bytes = counts.bytes
       this.tombstones = counts.tombstones
       this.acks = counts.acks
+      this.ackBytes = counts.ackBytes
+      this.order = counts.maxOrder + 1
     } catch (err) {
       await ds.close()
       throw err
@@ -410,7 +464,6 @@ export class RecordStore extends SafeEventEmitter<RecordStoreEvents> {
       }
       const sym = recordSymbol(job.record.routingKey, job.record.bytes)
       if (this.symbolSet.hasParts(sym.hi, sym.lo)) {
-        this.table.touch(job.record.routingKey)
         job.resolve({ status: 'duplicate' })
         continue
       }
@@ -432,11 +485,11 @@ export class RecordStore extends SafeEventEmitter<RecordStoreEvents> {
     let group = newGroup()
     let k = 0
     for (const job of jobs) {
-      const { record, now } = job
+      const { record, now, uploader } = job
       const value = values[k++]
       const tomb = record.kind === 'tagged' ? values[k++] : undefined
       try {
-        const d = this.decide(record, now, value, tomb, group, job.sym)
+        const d = this.decide(record, now, value, tomb, group, job.sym, uploader)
         if (d.kind === 'result') {
           // answered once the puts before it are written (it may be a duplicate of one of them)
           group.settle.push(() => { job.resolve(d.result) })
@@ -449,7 +502,7 @@ export class RecordStore extends SafeEventEmitter<RecordStoreEvents> {
         } else {
           await this.commit(group)
           group = newGroup()
-          job.resolve(await this.putAlone(record, now))
+          job.resolve(await this.putAlone(record, now, uploader))
         }
       } catch (err) {
         job.reject(err)
@@ -472,28 +525,37 @@ export class RecordStore extends SafeEventEmitter<RecordStoreEvents> {
     for (const settle of group.settle) settle()
   }
 
-  /** One put, alone: makes room by purging its key or evicting cold keys when it must. */
-  private async putAlone (record: IptsRecord, now: number): Promise<PutResult> {
+  /** One put, alone: makes room by purging its key's expired records or evicting, when it must. */
+  private async putAlone (record: IptsRecord, now: number, uploader: number): Promise<PutResult> {
     const { routingKey, signer } = record
+    const loc = locationKey(RECORD, routingKey, signer)
     let evicted = 0
     let purged = false
+    // every pass either returns or deletes at least one record, so this ends
     for (;;) {
-      const keys = [locationKey(RECORD, routingKey, signer)]
+      const keys = [loc]
       if (record.kind === 'tagged') keys.push(locationKey(TOMBSTONE, routingKey, signer))
       const [value, tomb] = await getMany(this.db(), keys)
-      const d = this.decide(record, now, value, tomb, newGroup(), recordSymbol(routingKey, record.bytes))
+      const d = this.decide(record, now, value, tomb, newGroup(), recordSymbol(routingKey, record.bytes), uploader)
       if (d.kind === 'result') return d.result
       if (d.kind === 'key-full') {
         // expired records still count until purged: drop this key's first
-        if (purged) return { status: 'refused', reason: 'key-full' }
-        await this.purgeKey(routingKey, now)
-        purged = true
+        if (!purged) {
+          await this.purgeKey(routingKey, now)
+          purged = true
+          continue
+        }
+        const victim = await this.keyVictim(routingKey, uploader)
+        if (victim == null) return { status: 'refused', reason: 'key-full' }
+        await this.deleteRecords([victim], 'evicted')
+        evicted++
         continue
       }
       if (d.kind === 'no-room') {
-        const victim = this.table.coldest(routingKey)
+        const victim = await this.storeVictim(uploader, loc, d.addRecords, d.addBytes)
         if (victim == null) return { status: 'refused', reason: 'store-full' }
-        evicted += await this.evictKey(victim)
+        await this.deleteRecords([victim], 'evicted')
+        evicted++
         continue
       }
       await this.write(d.ops)
@@ -502,8 +564,68 @@ export class RecordStore extends SafeEventEmitter<RecordStoreEvents> {
     }
   }
 
-  private decide (record: IptsRecord, now: number, value: Uint8Array | undefined, tomb: Uint8Array | undefined, group: Group, sym: { hi: number, lo: number }): Decision {
-    const d = decidePut(record, now, value, tomb, group, sym, {
+  /**
+   * The record a new signer's record displaces in a full key: the oldest record, in that key,
+   * of the uploader holding the most records there, if it holds at least two more than
+   * `uploader` (so that after the swap it still holds at least as many). Reads the key's `k`
+   * index: at most `maxRecordsPerKey` small entries.
+   */
+  private async keyVictim (routingKey: Uint8Array, uploader: number): Promise<Entry | undefined> {
+    const prefix = keyPrefix(KEY_UPLOADER, routingKey)
+    const rows = await readRange(this.db(), { gte: prefix, lt: upperBound(prefix), limit: this.maxRecordsPerKey + 1 })
+    const counts = new Map<number, { count: number, signer: Uint8Array }>()
+    for (const [key, signer] of rows) {
+      const { uploader: u } = parseKeyUploaderKey(key, prefix.length)
+      const c = counts.get(u)
+      // rows are ordered by uploader, then order: an uploader's first row is its oldest
+      if (c == null) counts.set(u, { count: 1, signer })
+      else c.count++
+    }
+    let largest: { count: number, signer: Uint8Array } | undefined
+    for (const c of counts.values()) {
+      if (largest == null || c.count > largest.count) largest = c
+    }
+    if (largest == null || largest.count < (counts.get(uploader)?.count ?? 0) + 2) return undefined
+    const loc = locationKey(RECORD, routingKey, largest.signer)
+    const value = await getOne(this.db(), loc)
+    return value == null ? undefined : [loc, value]
+  }
+
+  /**
+   * The record evicted to make room for a put of `addRecords`/`addBytes` by `uploader`: the
+   * oldest record of the uploader with the largest share of the store, unless `uploader` would
+   * hold at least as large a share after the put, in which case its own oldest. Never the record
+   * at `loc` (the slot being written).
+   */
+  private async storeVictim (uploader: number, loc: Uint8Array, addRecords: number, addBytes: number): Promise<Entry | undefined> {
+    const largest = this.uploaders.largest()
+    if (largest == null) return undefined
+    const own = this.uploaders.get(uploader)
+    const ownShare = this.uploaders.share((own?.records ?? 0) + addRecords, (own?.bytes ?? 0) + addBytes)
+    const order = largest !== uploader && this.uploaders.shareOf(largest) <= ownShare && own != null
+      ? [uploader, largest]
+      : [largest, uploader]
+    for (const u of order) {
+      const victim = await this.oldestOf(u, loc)
+      if (victim != null) return victim
+    }
+    return undefined
+  }
+
+  /** The oldest record of an uploader other than the one at `except`. */
+  private async oldestOf (uploader: number, except: Uint8Array): Promise<Entry | undefined> {
+    const prefix = uploaderPrefix(uploader)
+    const rows = await readRange(this.db(), { gte: prefix, lt: upperBound(prefix), limit: 2 })
+    for (const [, loc] of rows) {
+      if (bytesEqual(loc, except)) continue
+      const value = await getOne(this.db(), loc)
+      if (value != null) return [loc.slice(), value]
+    }
+    return undefined
+  }
+
+  private decide (record: IptsRecord, now: number, value: Uint8Array | undefined, tomb: Uint8Array | undefined, group: Group, sym: { hi: number, lo: number }, uploader: number): Decision {
+    return decidePut(record, now, value, tomb, group, sym, { uploader, order: this.order + group.effects.length }, {
       table: this.table,
       records: this.records,
       bytes: this.bytes,
@@ -511,48 +633,21 @@ export class RecordStore extends SafeEventEmitter<RecordStoreEvents> {
       maxRecords: this.maxRecords,
       maxBytes: this.maxBytes
     })
-    if (d.kind === 'result' && d.result.status === 'duplicate') this.table.touch(record.routingKey)
-    return d
   }
 
   /** Memory side of a stored record, once its batch is written. */
   private apply (effect: Effect): void {
-    if (effect.old != null) this.symbolSet.deleteParts(effect.old.hi, effect.old.lo)
+    if (effect.old != null) {
+      this.symbolSet.deleteParts(effect.old.hi, effect.old.lo)
+      this.uploaders.update(effect.old.uploader, -1, -effect.old.size)
+    }
     this.symbolSet.addParts(effect.hi, effect.lo)
+    this.uploaders.update(effect.uploader, 1, effect.size)
+    this.order = Math.max(this.order, effect.order + 1)
     this.table.update(effect.event.routingKey, effect.addRecords, effect.addBytes)
     this.records += effect.addRecords
     this.bytes += effect.addBytes
     this.safeDispatchEvent('stored', { detail: effect.event })
-  }
-
-  /** Deletes every record of a key, a chunk per batch. Returns the number of records removed. */
-  private async evictKey (routingKey: Uint8Array): Promise<number> {
-    let records = 0
-    let bytes = 0
-    for (;;) {
-      const chunk = await this.readRecords(routingKey, STORE_READ_CHUNK)
-      if (chunk.length === 0) break
-      const ops: Op[] = []
-      let chunkBytes = 0
-      for (const [key, value] of chunk) {
-        const header = decodeRecordHeader(value)
-        ops.push(...recordDeletion(key, header))
-        chunkBytes += value.length - RECORD_HEADER
-      }
-      await this.write(ops)
-      for (const [, value] of chunk) {
-        const header = decodeRecordHeader(value)
-        this.symbolSet.deleteParts(header.hi, header.lo)
-      }
-      this.table.update(routingKey, -chunk.length, -chunkBytes, false)
-      this.records -= chunk.length
-      this.bytes -= chunkBytes
-      records += chunk.length
-      bytes += chunkBytes
-    }
-    this.table.delete(routingKey)
-    this.safeDispatchEvent('evicted', { detail: { routingKey, records, bytes } })
-    return records
   }
 
   /** Deletes the expired records of one key (at most `maxRecordsPerKey` reads). */
@@ -567,8 +662,11 @@ export class RecordStore extends SafeEventEmitter<RecordStoreEvents> {
     return readRange(this.db(), { gte: prefix, lt: upperBound(prefix), limit })
   }
 
-  /** Deletes records given as [key, value] entries read under the lock, and updates memory. */
-  private async deleteRecords (entries: Array<[Uint8Array, Uint8Array]>, reason: DeletedEvent['reason'], extra: Op[] = []): Promise<Uint8Array[]> {
+  /**
+   * Deletes records given as [key, value] entries read under the lock, and updates memory.
+   * Emits `deleted` (expired, acked) or `evicted` for each.
+   */
+  private async deleteRecords (entries: Entry[], reason: DeletedEvent['reason'] | 'evicted', extra: Op[] = []): Promise<Uint8Array[]> {
     const ops: Op[] = [...extra]
     for (const [key, value] of entries) ops.push(...recordDeletion(key, decodeRecordHeader(value)))
     await this.write(ops)
@@ -577,19 +675,29 @@ export class RecordStore extends SafeEventEmitter<RecordStoreEvents> {
       const header = decodeRecordHeader(value)
       const size = value.length - RECORD_HEADER
       const { routingKey, signer } = parseLocationKey(key)
-      this.forget(routingKey, header.hi, header.lo, size, emptied)
-      this.safeDispatchEvent('deleted', { detail: { routingKey: routingKey.slice(), signer: signer.slice(), reason } })
+      this.forget(routingKey, header.hi, header.lo, size, header.uploader, emptied)
+      if (reason === 'evicted') {
+        this.safeDispatchEvent('evicted', { detail: { routingKey: routingKey.slice(), signer: signer.slice(), records: 1, bytes: size } })
+      } else {
+        this.safeDispatchEvent('deleted', { detail: { routingKey: routingKey.slice(), signer: signer.slice(), reason } })
+      }
     }
     return emptied
   }
 
   /** Memory side of deleting one record; pushes its key on `emptied` when it was the last. */
-  private forget (routingKey: Uint8Array, hi: number, lo: number, size: number, emptied: Uint8Array[]): void {
+  private forget (routingKey: Uint8Array, hi: number, lo: number, size: number, uploader: number, emptied: Uint8Array[]): void {
     this.symbolSet.deleteParts(hi, lo)
-    this.table.update(routingKey, -1, -size, false)
+    this.table.update(routingKey, -1, -size)
+    this.uploaders.update(uploader, -1, -size)
     this.records--
     this.bytes -= size
     if (this.table.get(routingKey) == null) emptied.push(routingKey.slice())
+  }
+
+  /** Bytes of ack state held: stored acks plus `TOMBSTONE_COST` per tombstone. */
+  private ackStateBytes (): number {
+    return this.ackBytes + this.tombstones * TOMBSTONE_COST
   }
 
   private async deleteIfExpired (loc: Uint8Array, now: number): Promise<void> {
@@ -600,21 +708,44 @@ export class RecordStore extends SafeEventEmitter<RecordStoreEvents> {
     })
   }
 
-  private async applyAckLocked (ack: Ack, routingKey: Uint8Array, now: number): Promise<{ deleted: number, tombstoned: number }> {
+  private async applyAckLocked (ack: Ack, routingKey: Uint8Array, now: number): Promise<AckResult> {
+    const none: AckResult = { deleted: 0, tombstoned: 0, preemptive: 0, refused: 0, kept: false }
     const db = this.db()
     const sym = ackSymbol(ack.bytes)
-    if (await getOne(db, symbolKey(ACK, sym.hi, sym.lo)) != null) return { deleted: 0, tombstoned: 0 }
+    if (await getOne(db, symbolKey(ACK, sym.hi, sym.lo)) != null) return none
     const entries = ackEntries(ack, routingKey)
     const values = await getMany(db, [...entries.map(e => e.record), ...entries.map(e => e.tombstone)])
-    const plan = planAck(ack, sym, entries, values.slice(0, entries.length), values.slice(entries.length), now, this.maxTombstoneLifetime)
-    if (plan.doomed.length === 0 && plan.ops.length === 0) return { deleted: 0, tombstoned: 0 }
+    const held = this.table.get(routingKey)?.count ?? 0
+    // tombstones ahead of records: only for a tag this relay serves, at most as many per ack as
+    // it holds records, and never more than maxRecordsPerKey tombstones under one tag
+    const preemptive = held === 0 ? 0 : Math.min(held, this.maxRecordsPerKey - await this.countTombstones(routingKey))
+    const plan = planAck(ack, sym, entries, values.slice(0, entries.length), values.slice(entries.length), now, this.maxTombstoneLifetime, {
+      preemptive,
+      room: Math.max(0, this.maxAckBytes - this.ackStateBytes()),
+      tombstoneCost: TOMBSTONE_COST,
+      copyPerEntry: ACK_COPY_PER_ENTRY,
+      copyBase: ACK_COPY_BASE
+    })
+    if (plan.doomed.length === 0 && plan.ops.length === 0) return { ...none, refused: plan.refused }
     await this.deleteRecords(plan.doomed, 'acked', plan.ops)
     this.tombstones += plan.added
     if (plan.keepAck) {
       this.symbolSet.addParts(sym.hi, sym.lo)
       this.acks++
+      this.ackBytes += ack.bytes.length
     }
-    return { deleted: plan.doomed.length, tombstoned: plan.tombstoned }
+    return { deleted: plan.doomed.length, tombstoned: plan.tombstoned, preemptive: plan.preemptive, refused: plan.refused, kept: plan.keepAck }
+  }
+
+  /** Tombstones held under a routing key (live or not yet purged), counting up to `maxRecordsPerKey`. */
+  private async countTombstones (routingKey: Uint8Array): Promise<number> {
+    const prefix = keyPrefix(TOMBSTONE, routingKey)
+    let n = 0
+    for await (const batch of batches(this.db(), { gte: prefix, lt: upperBound(prefix) }, 256, false)) {
+      n += batch.length
+      if (n >= this.maxRecordsPerKey) return this.maxRecordsPerKey
+    }
+    return n
   }
 
   /** Purges one chunk of the expiry index; false when nothing expired is left. */
@@ -625,10 +756,13 @@ export class RecordStore extends SafeEventEmitter<RecordStoreEvents> {
     const plan = planPurge(expired)
     await this.write(plan.ops)
     for (const r of plan.records) {
-      this.forget(r.routingKey, r.hi, r.lo, r.size, total.emptiedKeys)
+      this.forget(r.routingKey, r.hi, r.lo, r.size, r.uploader, total.emptiedKeys)
       this.safeDispatchEvent('deleted', { detail: { routingKey: r.routingKey.slice(), signer: r.signer.slice(), reason: 'expired' } })
     }
-    for (const a of plan.acks) this.symbolSet.deleteParts(a.hi, a.lo)
+    for (const a of plan.acks) {
+      this.symbolSet.deleteParts(a.hi, a.lo)
+      this.ackBytes -= a.size
+    }
     this.acks -= plan.acks.length
     this.tombstones -= plan.tombstones
     total.records += plan.records.length
@@ -637,12 +771,15 @@ export class RecordStore extends SafeEventEmitter<RecordStoreEvents> {
   }
 }
 
-/** The index entries to delete with a record. */
+/** The record and its index entries, to delete. */
 function recordDeletion (key: Uint8Array, header: RecordHeader): Op[] {
+  const [u, k] = uploaderIndexKeys(parseLocationKey(key).routingKey, header)
   return [
     { type: 'del', key },
     { type: 'del', key: expiryKey(header.eol, key) },
-    { type: 'del', key: symbolKey(SYMBOL, header.hi, header.lo) }
+    { type: 'del', key: symbolKey(SYMBOL, header.hi, header.lo) },
+    { type: 'del', key: u },
+    { type: 'del', key: k }
   ]
 }
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { KeyTable } from '../../src/relay/store/key-table.ts'
 import { SymbolSet } from '../../src/relay/store/symbol-set.ts'
+import { UploaderTable } from '../../src/relay/store/uploaders.ts'
 
 /** xorshift32: a fixed sequence, so a failure reproduces. */
 function rng (seed: number): () => number {
@@ -86,24 +87,45 @@ describe('KeyTable', () => {
       assert.deepEqual(got == null ? undefined : { count: got.count, bytes: got.bytes }, want)
     }
   })
+})
 
-  it('gives keys back coldest first, skipping one touched since and the one excepted', () => {
-    const table = new KeyTable()
-    const keys = Array.from({ length: 300 }, (_, i) => new Uint8Array([i >> 8, i & 0xff, 7, 7]))
-    for (const k of keys) table.update(k, 1, 10)
-    table.touch(keys[0])
-    assert.deepEqual(table.coldest(), keys[1])
-    assert.deepEqual(table.coldest(keys[1]), keys[2])
-    const order: number[] = []
-    for (;;) {
-      const k = table.coldest(keys[5])
-      if (k == null) break
-      order.push((k[0] << 8) | k[1])
-      table.delete(k)
+describe('UploaderTable', () => {
+  it('serves the uploader with the largest share through random updates', () => {
+    const next = rng(0x9e3779b9)
+    const table = new UploaderTable({ maxRecords: 1000, maxBytes: 100_000 })
+    const ref = new Map<number, { records: number, bytes: number }>()
+    const share = (s: { records: number, bytes: number }): number => Math.max(s.records / 1000, s.bytes / 100_000)
+    for (let i = 0; i < 20_000; i++) {
+      const id = next() % 50
+      const held = ref.get(id)
+      const add = held == null || next() % 3 !== 0
+      const size = add ? 1 + next() % 500 : Math.min(held.bytes, 1 + next() % 500)
+      table.update(id, add ? 1 : -1, add ? size : -size)
+      const s = held ?? { records: 0, bytes: 0 }
+      s.records += add ? 1 : -1
+      s.bytes = Math.max(0, s.bytes + (add ? size : -size))
+      if (s.records <= 0) ref.delete(id)
+      else ref.set(id, s)
+      if (i % 97 === 0) {
+        const largest = table.largest()
+        const best = Math.max(0, ...[...ref.values()].map(share))
+        if (ref.size === 0) assert.equal(largest, undefined)
+        else assert.equal(share(ref.get(largest!)!), best)
+      }
     }
-    // all but the excepted key, coldest first; key 0 was touched, so it comes last
-    assert.deepEqual(order, [...Array.from({ length: 299 }, (_, i) => i + 1).filter(i => i !== 5), 0])
-    assert.equal(table.size, 1)
-    assert.equal(table.coldest(keys[5]), undefined)
+    assert.equal(table.size, ref.size)
+    for (const [id, s] of ref) assert.deepEqual(table.get(id), s)
+  })
+
+  it('weighs whichever cap binds: records or bytes', () => {
+    const table = new UploaderTable({ maxRecords: 10, maxBytes: 1000 })
+    table.update(1, 5, 50) // half the records, 5% of the bytes
+    table.update(2, 1, 600) // 10% of the records, 60% of the bytes
+    assert.equal(table.largest(), 2)
+    table.update(1, 2, 20) // 70% of the records
+    assert.equal(table.largest(), 1)
+    table.update(1, -7, -70)
+    assert.equal(table.get(1), undefined)
+    assert.equal(table.largest(), 2)
   })
 })

@@ -340,13 +340,15 @@ describe('RecordStore: acknowledgements and tombstones', () => {
       entries: [{ signer: mh(alice), sequence: 3n, eol: a3.eol }, { signer: mh(carol), sequence: 4n, eol: c5.eol }],
       now: T0
     })
-    assert.deepEqual(await store.applyAck(ack, T0), { deleted: 1, tombstoned: 2 })
+    // carol's slot holds a better record than the entry covers: no tombstone is needed there
+    assert.deepEqual(await store.applyAck(ack, T0), { deleted: 1, tombstoned: 1, preemptive: 0, refused: 0, kept: true })
     assert.deepEqual(deleted, [`${hex(mh(alice))}:acked`])
     assert.equal(await store.get(a3.routingKey, a3.signer, T0), undefined)
     assert.deepEqual(await store.get(c5.routingKey, c5.signer, T0), c5.bytes)
-    assert.deepEqual(store.stats(), { ...store.stats(), records: 1, tombstones: 2, acks: 1, symbols: 2 })
+    assert.deepEqual(store.stats(), { ...store.stats(), records: 1, tombstones: 1, acks: 1, symbols: 2, ackBytes: ack.bytes.length })
 
-    assert.deepEqual(await store.applyAck(ack, T0), { deleted: 0, tombstoned: 0 })
+    const none = { deleted: 0, tombstoned: 0, preemptive: 0, refused: 0, kept: false }
+    assert.deepEqual(await store.applyAck(ack, T0), none)
     assert.equal((await store.put(a3, T0)).status, 'tombstoned')
     assert.equal((await store.put(await tagged(alice, bob, 2, T0), T0)).status, 'tombstoned')
     assert.equal((await store.put(await tagged(alice, bob, 4, T0), T0)).status, 'stored')
@@ -354,7 +356,7 @@ describe('RecordStore: acknowledgements and tombstones', () => {
 
     // a later ack for an older sequence changes nothing
     const stale = await createAck(bob, { entries: [{ signer: mh(alice), sequence: 2n, eol: a3.eol }], now: T0 + 1 })
-    assert.deepEqual(await store.applyAck(stale, T0), { deleted: 0, tombstoned: 0 })
+    assert.deepEqual(await store.applyAck(stale, T0), none)
     assert.equal(store.stats().acks, 1)
     assert.deepEqual(await store.verify(), [])
   })
@@ -376,6 +378,150 @@ describe('RecordStore: acknowledgements and tombstones', () => {
     assert.equal(store.stats().acks, 0)
     assert.equal(store.stats().symbols, 1)
     assert.deepEqual(await store.verify(), [])
+  })
+})
+
+describe('RecordStore: what an ack may add', () => {
+  it('writes nothing for a tag the store holds nothing of (a throwaway key cannot fill the disk)', async () => {
+    const store = await openStore()
+    await store.put(await tagged(alice, bob, 1, T0), T0)
+    const [stranger, ...signers] = await makeKeys(9)
+    const ack = await createAck(stranger, { entries: signers.map(s => ({ signer: mh(s), sequence: 1n, eol: T0 + day })), now: T0 })
+    assert.deepEqual(await store.applyAck(ack, T0), { deleted: 0, tombstoned: 0, preemptive: 0, refused: 0, kept: false })
+    assert.deepEqual(store.stats(), { ...store.stats(), tombstones: 0, acks: 0, ackBytes: 0 })
+    assert.deepEqual(await store.verify(), [])
+  })
+
+  it('blocks a record that arrives after its ack, for as many slots per ack as the tag holds records', async () => {
+    const store = await openStore()
+    // bob's inbox holds alice's record; carol's and dave's are still on their way here
+    await store.put(await tagged(alice, bob, 1, T0), T0)
+    const late = [await tagged(carol, bob, 1, T0), await tagged(dave, bob, 1, T0)]
+    const ack = await createAck(bob, {
+      entries: [{ signer: mh(alice), sequence: 1n, eol: T0 + day }, ...late.map(r => ({ signer: r.signer, sequence: 1n, eol: r.eol }))],
+      now: T0
+    })
+    // one record held before the ack: alice's is deleted, and one slot ahead (carol's) is blocked
+    assert.deepEqual(await store.applyAck(ack, T0), { deleted: 1, tombstoned: 2, preemptive: 1, refused: 0, kept: true })
+    assert.equal((await store.put(late[0], T0)).status, 'tombstoned')
+    assert.equal((await store.put(late[1], T0)).status, 'stored')
+    assert.deepEqual(await store.verify(), [])
+  })
+
+  it('caps one tag\'s tombstones at maxRecordsPerKey', async () => {
+    const store = await openStore({ maxRecordsPerKey: 3 })
+    const signers = await makeKeys(12)
+    for (const s of signers.slice(0, 3)) await store.put(await tagged(s, bob, 2, T0), T0)
+    // entries below what is held delete nothing; each ack may block up to 3 empty slots, but the
+    // tag never holds more than 3 tombstones
+    for (let i = 0; i < 3; i++) {
+      const ack = await createAck(bob, { entries: signers.slice(3 + 3 * i, 6 + 3 * i).map(s => ({ signer: mh(s), sequence: 1n, eol: T0 + day })), now: T0 + i })
+      await store.applyAck(ack, T0)
+    }
+    assert.equal(store.stats().tombstones, 3)
+    assert.equal(store.stats().records, 3)
+    assert.deepEqual(await store.verify(), [])
+  })
+
+  it('ack state: at maxAckBytes an ack still deletes what it covers but adds no tombstone or copy', async () => {
+    const probe = await openStore()
+    await probe.put(await tagged(alice, bob, 1, T0), T0)
+    const first = await createAck(bob, { entries: [{ signer: mh(alice), sequence: 1n, eol: T0 + day }], now: T0 })
+    await probe.applyAck(first, T0)
+    // room for exactly one tombstone and one such ack
+    const cap = probe.stats().ackStateBytes
+    assert.equal(cap, 256 + first.bytes.length)
+    const store = await openStore({ maxAckBytes: cap })
+    await store.put(await tagged(alice, bob, 1, T0), T0)
+    await store.put(await tagged(carol, bob, 1, T0), T0)
+    assert.deepEqual(await store.applyAck(first, T0), { deleted: 1, tombstoned: 1, preemptive: 0, refused: 0, kept: true })
+    assert.equal(store.stats().ackStateBytes, cap)
+    const second = await createAck(bob, { entries: [{ signer: mh(carol), sequence: 1n, eol: T0 + day }], now: T0 + 1 })
+    assert.deepEqual(await store.applyAck(second, T0), { deleted: 1, tombstoned: 0, preemptive: 0, refused: 1, kept: false })
+    assert.equal(store.stats().records, 0)
+    assert.equal(store.stats().ackStateBytes, cap)
+    assert.deepEqual(await store.verify(), [])
+  })
+
+  it('keeps a copy of an ack only when it did enough here to be worth its size', async () => {
+    const store = await openStore()
+    await store.put(await tagged(alice, bob, 1, T0), T0)
+    const others = await makeKeys(40)
+    // one entry acted on, 40 that hold nothing here: ~2.2 KiB, over 1 KiB + 512 B
+    const big = await createAck(bob, {
+      entries: [{ signer: mh(alice), sequence: 1n, eol: T0 + day }, ...others.map(s => ({ signer: mh(s), sequence: 1n, eol: T0 + day }))],
+      now: T0
+    })
+    assert.ok(big.bytes.length > 1024 + 2 * 512)
+    const result = await store.applyAck(big, T0)
+    assert.equal(result.deleted, 1)
+    assert.equal(result.kept, false)
+    assert.equal(store.stats().acks, 0)
+    assert.deepEqual(await store.verify(), [])
+  })
+})
+
+describe('RecordStore: layout migration', () => {
+  it('opens a layout-1 store: records keep their bytes, gain uploader 0 and index entries, acks their size', async () => {
+    const dir = await tempDir()
+    dirs.push(dir)
+    // write a layout-1 store by hand: one record, one tombstone and one ack
+    const { LevelDatastore } = await import('datastore-level')
+    const ds = new LevelDatastore(dir.path)
+    await ds.open()
+    const r = await tagged(alice, bob, 1, T0)
+    const loc = new Uint8Array([0x72, 0, r.routingKey.length, ...r.routingKey, ...r.signer])
+    const sym = symbolOf(encodeItem({ kind: 'record', routingKey: r.routingKey, record: r.bytes }))
+    const hi = Number(sym >> 32n)
+    const lo = Number(sym & 0xffffffffn)
+    const v1 = new Uint8Array(25 + r.bytes.length)
+    const view = new DataView(v1.buffer)
+    v1[0] = 1
+    view.setFloat64(1, r.eol)
+    view.setBigUint64(9, 1n)
+    view.setUint32(17, hi)
+    view.setUint32(21, lo)
+    v1.set(r.bytes, 25)
+    const time = (t: number): number[] => { const b = new Uint8Array(8); new DataView(b.buffer).setBigUint64(0, BigInt(t)); return [...b] }
+    const expiry12 = new Uint8Array(12)
+    new DataView(expiry12.buffer).setUint32(0, hi)
+    new DataView(expiry12.buffer).setUint32(4, lo)
+    new DataView(expiry12.buffer).setUint32(8, r.bytes.length)
+    const ack = await createAck(bob, { entries: [{ signer: mh(carol), sequence: 1n, eol: T0 + day }], now: T0 })
+    const ackSym = symbolOf(encodeItem({ kind: 'ack', ack: ack.bytes }))
+    const ackKey = new Uint8Array(9)
+    ackKey[0] = 0x61
+    new DataView(ackKey.buffer).setBigUint64(1, ackSym)
+    const ackValue = new Uint8Array(9 + ack.bytes.length)
+    ackValue[0] = 1
+    new DataView(ackValue.buffer).setFloat64(1, T0 + day)
+    ackValue.set(ack.bytes, 9)
+    const symKey = new Uint8Array(9)
+    symKey[0] = 0x73
+    new DataView(symKey.buffer).setBigUint64(1, sym)
+    const batch = ds.db.batch()
+    const put = (k: Uint8Array, v: Uint8Array): void => { batch.put<Uint8Array, Uint8Array>(k, v, { keyEncoding: 'view', valueEncoding: 'view' }) }
+    put(new Uint8Array([0x6d, ...new TextEncoder().encode('layout')]), new Uint8Array([1]))
+    put(loc, v1)
+    put(new Uint8Array([0x65, ...time(r.eol), ...loc]), expiry12)
+    put(symKey, loc)
+    put(ackKey, ackValue)
+    put(new Uint8Array([0x65, ...time(T0 + day), ...ackKey]), new Uint8Array(0))
+    await batch.write()
+    await ds.close()
+
+    const store = await openStore({}, dir.path)
+    assert.deepEqual(await store.verify(), [])
+    assert.deepEqual(await store.get(r.routingKey, r.signer, T0), r.bytes)
+    assert.deepEqual(store.uploaderStats(undefined), { records: 1, bytes: r.bytes.length })
+    assert.deepEqual(store.stats(), { ...store.stats(), records: 1, acks: 1, ackBytes: ack.bytes.length, symbols: 2 })
+    // and it carries on: a new record gets a later order than the migrated one
+    assert.equal((await store.put(await tagged(carol, bob, 1, T0), T0)).status, 'stored')
+    assert.deepEqual(await store.verify(), [])
+    await store.close()
+    const again = await openStore({}, dir.path)
+    assert.deepEqual(await again.verify(), [])
+    assert.equal(again.stats().records, 2)
   })
 })
 
@@ -438,35 +584,56 @@ describe('RecordStore: limits', () => {
     assert.deepEqual(await store.verify(), [])
   })
 
-  it('total records: evicts the least-recently-used whole key, never the key written', async () => {
+  it('total records: evicts the oldest record of the uploader holding the most, never a smaller one', async () => {
     const store = await openStore({ maxRecords: 4 })
-    const tags = [bob, carol, dave]
-    // bob's tag holds 2 records, carol's and dave's one each: the store is full
-    await store.put(await tagged(alice, bob, 1, T0), T0)
-    await store.put(await tagged(erin, bob, 1, T0), T0)
-    await store.put(await tagged(alice, carol, 1, T0), T0)
-    await store.put(await tagged(alice, dave, 1, T0), T0)
-    assert.equal(store.stats().records, 4)
-    // bob's tag is read: carol's is now the coldest
-    await store.page(tagRoutingKey(mh(bob)), { limit: 10, now: T0 })
+    const X = '10.0.0.1'
+    const Y = '10.0.0.2'
     const evicted: string[] = []
-    store.addEventListener('evicted', (evt) => { evicted.push(hex(evt.detail.routingKey)) })
-    assert.deepEqual(await store.put(await tagged(alice, erin, 1, T0), T0), { status: 'stored', evicted: 1 })
-    assert.deepEqual(evicted, [hex(tagRoutingKey(mh(carol)))])
-    // next coldest is dave's; writing into bob's own tag evicts dave's, not bob's
-    assert.deepEqual(await store.put(await tagged(carol, bob, 1, T0), T0), { status: 'stored', evicted: 1 })
-    assert.deepEqual(evicted.slice(1), [hex(tagRoutingKey(mh(dave)))])
+    store.addEventListener('evicted', (evt) => { evicted.push(`${hex(evt.detail.routingKey)}/${hex(evt.detail.signer)}`) })
+    const slot = (signer: PrivateKey, tag: PrivateKey): string => `${hex(tagRoutingKey(mh(tag)))}/${hex(mh(signer))}`
+    // X uploads three records (the oldest first), Y one: the store is full
+    await store.put(await tagged(alice, bob, 1, T0), T0, { from: X })
+    await store.put(await tagged(erin, bob, 1, T0), T0, { from: X })
+    await store.put(await tagged(alice, carol, 1, T0), T0, { from: X })
+    await store.put(await tagged(alice, dave, 1, T0), T0, { from: Y })
+    assert.deepEqual(store.uploaderStats(X).records, 3)
+    // Y's second record: X holds the most (3 > 2), so X's oldest goes
+    assert.deepEqual(await store.put(await tagged(carol, erin, 1, T0), T0, { from: Y }), { status: 'stored', evicted: 1 })
+    assert.deepEqual(evicted, [slot(alice, bob)])
+    // Y's third would leave Y holding more than X (3 > 2): Y's own oldest goes instead
+    assert.deepEqual(await store.put(await tagged(dave, erin, 1, T0), T0, { from: Y }), { status: 'stored', evicted: 1 })
+    assert.deepEqual(evicted.slice(1), [slot(alice, dave)])
+    // a flood of fresh tags from X only ever recycles X's own records: Y keeps its two
+    for (const tag of await makeKeys(5)) {
+      assert.equal((await store.put(await tagged(keys[5], tag, 1, T0), T0, { from: X })).status, 'stored')
+    }
+    assert.deepEqual(store.uploaderStats(Y), { records: 2, bytes: store.uploaderStats(Y).bytes })
+    assert.equal(store.uploaderStats(X).records, 2)
     assert.equal(store.stats().records, 4)
-    void tags
-    // bob's tag holds 3, erin's 1: bob's gets a 4th only by evicting erin's, a 5th cannot fit
-    assert.deepEqual(await store.put(await tagged(dave, bob, 1, T0), T0), { status: 'stored', evicted: 1 })
-    assert.deepEqual(await store.put(await tagged(keys[5], bob, 1, T0), T0), { status: 'refused', reason: 'store-full' })
-    assert.equal(store.stats().records, 4)
-    assert.equal(store.stats().keys, 1)
     assert.deepEqual(await store.verify(), [])
   })
 
-  it('total bytes: exactly at the cap is accepted, past it evicts the coldest key or refuses', async () => {
+  it('records per key: a new uploader displaces the oldest record of the uploader holding most of a full key', async () => {
+    const store = await openStore({ maxRecordsPerKey: 3 })
+    const attacker = '192.0.2.9'
+    const honest = '198.51.100.7'
+    const [s1, s2, s3, s4, s5] = await makeKeys(5)
+    for (const s of [s1, s2, s3]) await store.put(await tagged(s, bob, 1, T0), T0, { from: attacker })
+    // the attacker's own next signer is refused: it already holds the whole key
+    assert.deepEqual(await store.put(await tagged(s4, bob, 1, T0), T0, { from: attacker }), { status: 'refused', reason: 'key-full' })
+    // an honest sender's record displaces the attacker's oldest (3 >= 0 + 2)
+    assert.deepEqual(await store.put(await tagged(alice, bob, 1, T0), T0, { from: honest }), { status: 'stored', evicted: 1 })
+    assert.equal(await store.get(tagRoutingKey(mh(bob)), mh(s1), T0), undefined)
+    // a second honest sender is refused: 2 < 1 + 2, the key is shared as evenly as it can be
+    assert.deepEqual(await store.put(await tagged(carol, bob, 1, T0), T0, { from: honest }), { status: 'refused', reason: 'key-full' })
+    // and the attacker cannot win the slot back (2 is not >= 1 + 2 for the honest side either way)
+    assert.deepEqual(await store.put(await tagged(s5, bob, 1, T0), T0, { from: attacker }), { status: 'refused', reason: 'key-full' })
+    assert.ok(await store.get(tagRoutingKey(mh(bob)), mh(alice), T0) != null)
+    assert.equal(store.stats().records, 3)
+    assert.deepEqual(await store.verify(), [])
+  })
+
+  it('total bytes: exactly at the cap is accepted, past it evicts the oldest record of the largest uploader or refuses', async () => {
     const r1 = await tagged(alice, bob, 1, T0)
     const r2 = await tagged(alice, carol, 1, T0)
     const r3 = await tagged(alice, dave, 1, T0)

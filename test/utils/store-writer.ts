@@ -3,7 +3,7 @@
  * store at argv[2] as fast as it can until it is killed, and prints a line for every write the
  * store confirmed: `put <routingKey>/<signer> <seq>` once a put resolved `stored`, and
  * `ack <routingKey>/<signer> <seq>` once an ack was applied (hex).
- * With argv[3] = `evict` the store is capped at 300 records, so it also evicts whole keys;
+ * With argv[3] = `evict` the store is capped at 300 records, so it also evicts records;
  * otherwise nothing is ever evicted and every confirmed write must survive the kill.
  */
 import { createAck } from '../../src/record/index.ts'
@@ -40,6 +40,7 @@ for (let i = 1; ; i++) {
   const seq = (sequences.get(id) ?? 0) + 1
   sequences.set(id, seq)
   const record = await tagged(signer, tag, seq, T0)
-  const result = await store.put(record, T0)
+  // three uploaders, so evictions take from the largest and the uploader indexes are exercised
+  const result = await store.put(record, T0, { from: `10.0.0.${i % 3}` })
   if (result.status === 'stored') process.stdout.write(`put ${hex(record.routingKey)}/${hex(record.signer)} ${seq}\n`)
 }

@@ -4,7 +4,7 @@
  * the ack kept for sync. See `RecordStore.applyAck` in `../store.ts`.
  */
 import {
-  ACK, EMPTY_VALUE, RECORD, TOMBSTONE, decodeRecordHeader, decodeTombstone, encodeAckValue, encodeTombstone,
+  ACK, EMPTY_VALUE, RECORD, TOMBSTONE, ackExpiryValue, decodeRecordHeader, decodeTombstone, encodeAckValue, encodeTombstone,
   expiryKey, locationKey, symbolKey
 } from './layout.ts'
 import type { Entry, Op } from './level.ts'
@@ -28,8 +28,28 @@ export interface AckPlan {
   tombstoned: number
   /** tombstones that did not exist before */
   added: number
-  /** whether the ack itself is stored (it made at least one tombstone) */
+  /** of `tombstoned`, those written ahead of a record this relay does not hold (yet) */
+  preemptive: number
+  /** tombstones not written for lack of room under `maxAckBytes` */
+  refused: number
+  /** whether the ack itself is stored */
   keepAck: boolean
+}
+
+/** What an ack may add to the store, beyond deleting what it covers. */
+export interface AckAllowance {
+  /**
+   * tombstones it may write for (tag, signer) slots that hold nothing here: the records the tag
+   * holds, less room the tag's tombstones already take (see `planAck`)
+   */
+  preemptive: number
+  /** bytes of ack state left under `maxAckBytes` */
+  room: number
+  /** what one new tombstone costs against `room`, bytes */
+  tombstoneCost: number
+  /** bytes of ack copy allowed per entry it acted on, and whatever it did */
+  copyPerEntry: number
+  copyBase: number
 }
 
 /** One entry per signer (the highest sequence, then the latest EOL, wins), with its keys. */
@@ -52,29 +72,43 @@ export function ackEntries (ack: Ack, routingKey: Uint8Array): AckEntryKeys[] {
 }
 
 /**
- * Plans an ack: each held record with a sequence at or below its entry's is deleted; each
- * entry gets a tombstone until the EOL it covers (the entry's, or the deleted record's if
- * later), at most `maxTombstoneLifetime` from `now`, unless a live tombstone already covers as
- * much. `records[i]` and `tombstones[i]` are what disk holds for `entries[i]`.
+ * Plans an ack. For each entry (tag, signer, sequence), by what the relay holds for the slot:
+ * - a record with a sequence at or below the entry's: the record is deleted and a tombstone
+ *   written until the EOL it covers (the entry's, or the record's if later);
+ * - a record with a higher sequence: nothing (anything the entry covers is stale here anyway);
+ * - a live tombstone: raised to the entry's sequence when lower (no new entry);
+ * - nothing: a tombstone only while `allowance.preemptive` lasts (the tag is an inbox this
+ *   relay serves, so the covered record may still be on its way here; see docs/protocol.md).
+ * Tombstones live at most `maxTombstoneLifetime` from `now`, and none is written for what has
+ * already expired. A new tombstone needs `allowance.tombstoneCost` of `allowance.room`. The ack
+ * itself is kept (for sync) when it acted on at least one entry, is no larger than
+ * `copyBase + copyPerEntry` x entries acted on, and fits in the room left.
+ * `records[i]` and `tombstones[i]` are what disk holds for `entries[i]`.
  */
-export function planAck (ack: Ack, sym: { hi: number, lo: number }, entries: AckEntryKeys[], records: Array<Uint8Array | undefined>, tombstones: Array<Uint8Array | undefined>, now: number, maxTombstoneLifetime: number): AckPlan {
-  const plan: AckPlan = { doomed: [], ops: [], tombstoned: 0, added: 0, keepAck: false }
+export function planAck (ack: Ack, sym: { hi: number, lo: number }, entries: AckEntryKeys[], records: Array<Uint8Array | undefined>, tombstones: Array<Uint8Array | undefined>, now: number, maxTombstoneLifetime: number, allowance: AckAllowance): AckPlan {
+  const plan: AckPlan = { doomed: [], ops: [], tombstoned: 0, added: 0, preemptive: 0, refused: 0, keepAck: false }
   let ackUntil = 0
+  let acted = 0
+  let preemptiveLeft = allowance.preemptive
+  let room = allowance.room
   const limit = now + maxTombstoneLifetime
-  entries.forEach((entry, i) => {
-    const value = records[i]
-    let covered = entry.eol
-    if (value != null) {
-      const header = decodeRecordHeader(value)
-      if (header.sequence <= entry.sequence) {
-        plan.doomed.push([entry.record, value])
-        covered = Math.max(covered, header.eol)
-      }
+
+  /** Writes or raises the entry's tombstone when the rules allow it; true when it did. */
+  const tombstone = (entry: AckEntryKeys, stored: Uint8Array | undefined, deleted: boolean, until: number): boolean => {
+    const old = stored != null ? decodeTombstone(stored) : undefined
+    const live = old != null && old.until >= now
+    if (live && old.sequence >= entry.sequence) return false
+    if (!deleted && !live) {
+      if (preemptiveLeft <= 0) return false
+      preemptiveLeft--
     }
-    const until = Math.min(covered, limit)
-    if (until < now) return // what it covers has expired: nothing left to refuse
-    const old = tombstones[i] != null ? decodeTombstone(tombstones[i]) : undefined
-    if (old != null && old.until >= now && old.sequence >= entry.sequence) return
+    const cost = old == null ? allowance.tombstoneCost : 0
+    if (cost > room) {
+      plan.refused++
+      return false
+    }
+    room -= cost
+    if (!deleted && !live) plan.preemptive++
     if (old != null) plan.ops.push({ type: 'del', key: expiryKey(old.until, entry.tombstone) })
     else plan.added++
     plan.ops.push(
@@ -82,14 +116,36 @@ export function planAck (ack: Ack, sym: { hi: number, lo: number }, entries: Ack
       { type: 'put', key: expiryKey(until, entry.tombstone), value: EMPTY_VALUE }
     )
     plan.tombstoned++
-    ackUntil = Math.max(ackUntil, until)
+    return true
+  }
+
+  entries.forEach((entry, i) => {
+    const value = records[i]
+    let covered = entry.eol
+    let deleted = false
+    if (value != null) {
+      const header = decodeRecordHeader(value)
+      // a better record is held: anything the entry covers is stale here anyway
+      if (header.sequence > entry.sequence) return
+      plan.doomed.push([entry.record, value])
+      covered = Math.max(covered, header.eol)
+      deleted = true
+    }
+    const until = Math.min(covered, limit)
+    // what it covers has expired: nothing left to refuse
+    const wrote = until >= now && tombstone(entry, tombstones[i], deleted, until)
+    if (deleted || wrote) {
+      acted++
+      ackUntil = Math.max(ackUntil, until)
+    }
   })
-  if (plan.tombstoned > 0) {
+  const size = ack.bytes.length
+  if (acted > 0 && ackUntil >= now && size <= allowance.copyBase + allowance.copyPerEntry * acted && size <= room) {
     const ackKey = symbolKey(ACK, sym.hi, sym.lo)
     plan.keepAck = true
     plan.ops.push(
       { type: 'put', key: ackKey, value: encodeAckValue(ackUntil, ack.bytes) },
-      { type: 'put', key: expiryKey(ackUntil, ackKey), value: EMPTY_VALUE }
+      { type: 'put', key: expiryKey(ackUntil, ackKey), value: ackExpiryValue(size) }
     )
   }
   return plan

@@ -7,7 +7,7 @@
 import { compareRecords } from '../../record/index.ts'
 import {
   RECORD, RECORD_HEADER, SYMBOL, bytesEqual, decodeRecordHeader, decodeTombstone, encodeRecordValue,
-  expiryKey, expiryValue, locationKey, symbolKey
+  expiryKey, expiryValue, keyUploaderKey, locationKey, symbolKey, uploaderIndexKeys, uploaderKey
 } from './layout.ts'
 import type { KeyTable } from './key-table.ts'
 import type { RecordHeader } from './layout.ts'
@@ -19,20 +19,23 @@ import type { IptsRecord } from '../../record/index.ts'
 export interface Effect {
   addRecords: number
   addBytes: number
-  /** the replaced record's symbol */
-  old?: { hi: number, lo: number }
+  /** the replaced record's symbol, uploader and size */
+  old?: { hi: number, lo: number, uploader: number, size: number }
   hi: number
   lo: number
+  uploader: number
+  order: number
+  size: number
   event: StoredEvent
 }
 
 export type Decision =
   | { kind: 'result', result: PutResult }
   | { kind: 'write', ops: Op[], effect: Effect }
-  /** a new signer on a full key: the caller may purge the key's expired records and retry */
+  /** a new signer on a full key: the caller may purge the key's expired records, or evict fairly, and retry */
   | { kind: 'key-full' }
-  /** over the global caps: the caller evicts cold keys and retries */
-  | { kind: 'no-room' }
+  /** over the global caps: the caller evicts (from the uploader holding the most) and retries */
+  | { kind: 'no-room', addRecords: number, addBytes: number }
 
 /** Puts decided but not yet written: their ops, and what later puts of the group must see. */
 export interface Group {
@@ -62,12 +65,20 @@ export function newGroup (): Group {
   return { ops: [], effects: [], settle: [], fail: [], written: new Map(), keys: new Map(), records: 0, bytes: 0 }
 }
 
+/** Where a put comes from and its place in arrival order. */
+export interface Arrival {
+  /** the uploader id (see `uploaderId`); 0 when unknown */
+  uploader: number
+  /** the store's arrival counter for this put */
+  order: number
+}
+
 /**
  * Decides one put. `value` and `tomb` are what disk holds at the record's location and
  * tombstone; `sym` is the record's sync symbol. Adds the put's effect on later puts to `group`
  * when it returns `write`.
  */
-export function decidePut (record: IptsRecord, now: number, value: Uint8Array | undefined, tomb: Uint8Array | undefined, group: Group, sym: { hi: number, lo: number }, state: StoreState): Decision {
+export function decidePut (record: IptsRecord, now: number, value: Uint8Array | undefined, tomb: Uint8Array | undefined, group: Group, sym: { hi: number, lo: number }, arrival: Arrival, state: StoreState): Decision {
   if (record.eol < now) return { kind: 'result', result: { status: 'stale' } }
   const { routingKey, signer } = record
   const loc = locationKey(RECORD, routingKey, signer)
@@ -97,28 +108,33 @@ export function decidePut (record: IptsRecord, now: number, value: Uint8Array | 
   const summary = state.table.get(routingKey)
   const pending = group.keys.get(keyId)
   const keyRecords = (summary?.count ?? 0) + (pending?.records ?? 0)
-  const keyBytes = (summary?.bytes ?? 0) + (pending?.bytes ?? 0)
   if (held == null && keyRecords >= state.maxRecordsPerKey) return { kind: 'key-full' }
-  // the record's own key is never evicted: refuse what even evicting all others cannot fit
-  if (keyRecords + addRecords > state.maxRecords || keyBytes + addBytes > state.maxBytes) {
+  // refuse what even an empty store cannot hold
+  if (addRecords > state.maxRecords || size > state.maxBytes) {
     return { kind: 'result', result: { status: 'refused', reason: 'store-full' } }
   }
   if (state.records + group.records + addRecords > state.maxRecords || state.bytes + group.bytes + addBytes > state.maxBytes) {
-    return { kind: 'no-room' }
+    return { kind: 'no-room', addRecords, addBytes }
   }
-  const header: RecordHeader = { eol: record.eol, sequence: record.sequence, hi: sym.hi, lo: sym.lo }
+  const { uploader, order } = arrival
+  const header: RecordHeader = { eol: record.eol, sequence: record.sequence, hi: sym.hi, lo: sym.lo, uploader, order }
   const stored = encodeRecordValue(header, record.bytes)
   const ops: Op[] = []
   if (held != null) {
+    const [u, k] = uploaderIndexKeys(routingKey, held)
     ops.push(
       { type: 'del', key: expiryKey(held.eol, loc) },
-      { type: 'del', key: symbolKey(SYMBOL, held.hi, held.lo) }
+      { type: 'del', key: symbolKey(SYMBOL, held.hi, held.lo) },
+      { type: 'del', key: u },
+      { type: 'del', key: k }
     )
   }
   ops.push(
     { type: 'put', key: loc, value: stored },
-    { type: 'put', key: expiryKey(record.eol, loc), value: expiryValue(sym.hi, sym.lo, size) },
-    { type: 'put', key: symbolKey(SYMBOL, sym.hi, sym.lo), value: loc }
+    { type: 'put', key: expiryKey(record.eol, loc), value: expiryValue({ hi: sym.hi, lo: sym.lo, size, uploader, order }) },
+    { type: 'put', key: symbolKey(SYMBOL, sym.hi, sym.lo), value: loc },
+    { type: 'put', key: uploaderKey(uploader, order), value: loc },
+    { type: 'put', key: keyUploaderKey(routingKey, uploader, order), value: signer }
   )
   group.written.set(locId, stored)
   group.keys.set(keyId, { records: (pending?.records ?? 0) + addRecords, bytes: (pending?.bytes ?? 0) + addBytes })
@@ -133,6 +149,9 @@ export function decidePut (record: IptsRecord, now: number, value: Uint8Array | 
       old: held,
       hi: sym.hi,
       lo: sym.lo,
+      uploader,
+      order,
+      size,
       event: { routingKey, signer, bytes: record.bytes, sequence: record.sequence, eol: record.eol, replaced: held != null }
     }
   }

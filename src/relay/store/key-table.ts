@@ -1,21 +1,15 @@
 /**
- * The store's in-memory summary per routing key: record count, record bytes and recency, in
- * flat typed arrays (open addressing, linear probing, backward-shift deletion), with the keys'
- * bytes packed in one arena. A key costs 30 bytes per slot (43-86 bytes at the load factors kept,
- * 0.35-0.7) plus its bytes in the arena (~40 for a tag), where an `lru-cache` entry with a string
- * key and a summary object costs 200 bytes or more.
- *
- * Recency is a logical clock (one tick per touch). Eviction asks for the coldest key: a scan
- * keeps the `EVICTION_CANDIDATES` coldest keys, then serves them in order, skipping any touched
- * since (its tick changed) or gone. Keys created after the scan are hotter than every key
- * scanned, and ticks only grow, so the candidates stay the coldest until used up: exact LRU
- * order at the cost of one O(keys) scan per `EVICTION_CANDIDATES` evictions.
+ * The store's in-memory summary per routing key: record count and record bytes, in flat typed
+ * arrays (open addressing, linear probing, backward-shift deletion), with the keys' bytes packed
+ * in one arena. A key costs 22 bytes per slot (31-63 bytes at the load factors kept, 0.35-0.7)
+ * plus its bytes in the arena (~40 for a tag), where an `lru-cache` entry with a string key and a
+ * summary object costs 200 bytes or more. (Eviction no longer asks which key is coldest: it
+ * takes from the uploader holding the most, see `uploaders.ts`.)
  *
  * Slots are picked by a keyed (random per process) multilinear hash of the key, so keys ground
  * to collide cannot turn probing quadratic; a full byte comparison confirms every match.
  */
 import { randomBytes } from 'node:crypto'
-import { EVICTION_CANDIDATES } from '../constants.ts'
 
 const MIN_BITS = 4
 const MAX_LOAD = 0.7
@@ -27,13 +21,6 @@ export interface KeySummary {
   count: number
   /** sum of their sizes, in bytes */
   bytes: number
-  /** logical clock of the last touch (higher is more recent) */
-  lastAccess: number
-}
-
-interface Candidate {
-  key: Uint8Array
-  tick: number
 }
 
 export class KeyTable {
@@ -42,15 +29,12 @@ export class KeyTable {
   private hash = new Uint32Array(1 << MIN_BITS)
   private count = new Uint32Array(1 << MIN_BITS)
   private bytes = new Float64Array(1 << MIN_BITS)
-  private tick = new Float64Array(1 << MIN_BITS)
   private offset = new Uint32Array(1 << MIN_BITS)
   private length = new Uint16Array(1 << MIN_BITS)
   private arena = new Uint8Array(4096)
   private arenaUsed = 0
   private arenaDead = 0
   private keys = 0
-  private clock = 0
-  private candidates: Candidate[] = []
   private readonly multipliers = new Uint32Array(randomBytes(4 * MULTIPLIERS).buffer)
 
   /** Number of keys held. */
@@ -60,27 +44,21 @@ export class KeyTable {
 
   /** Bytes held by the slot arrays and the arena. */
   get byteLength (): number {
-    return this.hash.byteLength + this.count.byteLength + this.bytes.byteLength + this.tick.byteLength +
+    return this.hash.byteLength + this.count.byteLength + this.bytes.byteLength +
       this.offset.byteLength + this.length.byteLength + this.arena.byteLength
   }
 
   get (key: Uint8Array): KeySummary | undefined {
     const slot = this.find(key, this.hashOf(key))
     if (slot < 0) return undefined
-    return { count: this.count[slot], bytes: this.bytes[slot], lastAccess: this.tick[slot] }
-  }
-
-  /** Marks the key as just used; no-op for an absent key. */
-  touch (key: Uint8Array): void {
-    const slot = this.find(key, this.hashOf(key))
-    if (slot >= 0) this.tick[slot] = ++this.clock
+    return { count: this.count[slot], bytes: this.bytes[slot] }
   }
 
   /**
    * Adds `records` and `bytes` (either may be negative) to the key's summary, creating the key
-   * when absent and removing it when its count reaches 0. Touches the key unless `touch` is false.
+   * when absent and removing it when its count reaches 0.
    */
-  update (key: Uint8Array, records: number, bytes: number, touch = true): void {
+  update (key: Uint8Array, records: number, bytes: number): void {
     const h = this.hashOf(key)
     let slot = this.find(key, h)
     if (slot < 0) {
@@ -94,7 +72,6 @@ export class KeyTable {
     }
     this.count[slot] = count
     this.bytes[slot] = Math.max(0, this.bytes[slot] + bytes)
-    if (touch) this.tick[slot] = ++this.clock
   }
 
   /** Removes the key and its summary. */
@@ -103,31 +80,6 @@ export class KeyTable {
     if (slot < 0) return false
     this.remove(slot)
     return true
-  }
-
-  /** The least-recently-used key other than `except`, or undefined when there is none. */
-  coldest (except?: Uint8Array): Uint8Array | undefined {
-    for (let round = 0; round < 2; round++) {
-      const skipped: Candidate[] = []
-      while (this.candidates.length > 0) {
-        const c = this.candidates[0]
-        const slot = this.find(c.key, this.hashOf(c.key))
-        if (slot < 0 || this.tick[slot] !== c.tick) {
-          this.candidates.shift()
-          continue
-        }
-        if (except != null && equal(c.key, except)) {
-          skipped.push(c)
-          this.candidates.shift()
-          continue
-        }
-        this.candidates.unshift(...skipped)
-        return c.key
-      }
-      this.candidates.unshift(...skipped)
-      if (round === 0) this.scan(except)
-    }
-    return undefined
   }
 
   /** Every key (copies), in no particular order. Changes during iteration may or may not show. */
@@ -144,50 +96,6 @@ export class KeyTable {
     this.arenaUsed = 0
     this.arenaDead = 0
     this.keys = 0
-    this.candidates = []
-  }
-
-  /** Collects the coldest keys (but `except`) as candidates, coldest first. */
-  private scan (except?: Uint8Array): void {
-    // a max-heap on tick of at most EVICTION_CANDIDATES slots
-    const heap: number[] = []
-    const less = (a: number, b: number): boolean => this.tick[a] > this.tick[b]
-    const up = (i: number): void => {
-      while (i > 0) {
-        const p = (i - 1) >> 1
-        if (!less(heap[i], heap[p])) break
-        ;[heap[i], heap[p]] = [heap[p], heap[i]]
-        i = p
-      }
-    }
-    const down = (i: number): void => {
-      for (;;) {
-        const l = 2 * i + 1
-        const r = l + 1
-        let m = i
-        if (l < heap.length && less(heap[l], heap[m])) m = l
-        if (r < heap.length && less(heap[r], heap[m])) m = r
-        if (m === i) break
-        ;[heap[i], heap[m]] = [heap[m], heap[i]]
-        i = m
-      }
-    }
-    for (let i = 0; i <= this.mask; i++) {
-      if (this.count[i] === 0) continue
-      if (except != null && this.slotEquals(i, except)) continue
-      if (heap.length < EVICTION_CANDIDATES) {
-        heap.push(i)
-        up(heap.length - 1)
-      } else if (this.tick[i] < this.tick[heap[0]]) {
-        heap[0] = i
-        down(0)
-      }
-    }
-    heap.sort((a, b) => this.tick[a] - this.tick[b])
-    this.candidates = heap.map(i => ({
-      key: this.arena.slice(this.offset[i], this.offset[i] + this.length[i]),
-      tick: this.tick[i]
-    }))
   }
 
   /**
@@ -242,7 +150,6 @@ export class KeyTable {
     this.hash[i] = h
     this.count[i] = 0
     this.bytes[i] = 0
-    this.tick[i] = 0
     this.offset[i] = offset
     this.length[i] = key.length
     this.keys++
@@ -262,7 +169,6 @@ export class KeyTable {
         this.hash[i] = this.hash[j]
         this.count[i] = this.count[j]
         this.bytes[i] = this.bytes[j]
-        this.tick[i] = this.tick[j]
         this.offset[i] = this.offset[j]
         this.length[i] = this.length[j]
         i = j
@@ -317,13 +223,12 @@ export class KeyTable {
     this.hash = new Uint32Array(n)
     this.count = new Uint32Array(n)
     this.bytes = new Float64Array(n)
-    this.tick = new Float64Array(n)
     this.offset = new Uint32Array(n)
     this.length = new Uint16Array(n)
   }
 
   private rehash (bits: number): void {
-    const { hash, count, bytes, tick, offset, length } = this
+    const { hash, count, bytes, offset, length } = this
     this.allocate(bits)
     for (let s = 0; s < hash.length; s++) {
       if (count[s] === 0) continue
@@ -332,17 +237,8 @@ export class KeyTable {
       this.hash[i] = hash[s]
       this.count[i] = count[s]
       this.bytes[i] = bytes[s]
-      this.tick[i] = tick[s]
       this.offset[i] = offset[s]
       this.length[i] = length[s]
     }
   }
-}
-
-function equal (a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] !== b[i]) return false
-  }
-  return true
 }

@@ -13,20 +13,30 @@ export const TOMBSTONE = 0x74 // 't'
 export const ACK = 0x61 // 'a'
 export const EXPIRY = 0x65 // 'e'
 export const SYMBOL = 0x73 // 's'
+export const UPLOADER = 0x75 // 'u'
+export const KEY_UPLOADER = 0x6b // 'k'
 export const META = 0x6d // 'm'
 
 /** Value of index entries that need none. */
 export const EMPTY_VALUE = new Uint8Array(0)
 
-/** Format byte leading every value this version writes. */
+/** Format byte leading tombstone and ack values. */
 export const FORMAT = 1
+/** Format byte leading record values (format 1, without uploader and order, is layout 1's). */
+export const RECORD_FORMAT = 2
 
 /** `m` + "layout": the layout version, one byte. */
 export const LAYOUT_KEY = new Uint8Array([META, ...new TextEncoder().encode('layout')])
-export const LAYOUT_VERSION = 1
+export const LAYOUT_VERSION = 2
 
-/** Bytes before the record in a record value: format, eol f64, sequence u64, symbol u64. */
-export const RECORD_HEADER = 25
+/** `m` + "uploader-key": 16 random bytes keying uploader ids (see `uploaderId`). */
+export const UPLOADER_SECRET_KEY = new Uint8Array([META, ...new TextEncoder().encode('uploader-key')])
+
+/**
+ * Bytes before the record in a record value: format, eol f64, sequence u64, symbol u64,
+ * uploader u32, order u64.
+ */
+export const RECORD_HEADER = 37
 /** Size of a tombstone value: format, sequence u64, until f64, ack symbol u64. */
 export const TOMBSTONE_VALUE = 25
 /** Bytes before the ack in an ack value: format, until f64. */
@@ -39,6 +49,10 @@ export interface RecordHeader {
   hi: number
   /** symbol, low 32 bits */
   lo: number
+  /** who delivered it: a keyed hash of the sender's address (0: unknown) */
+  uploader: number
+  /** store-wide arrival counter: orders an uploader's records, oldest first */
+  order: number
 }
 
 export interface TombstoneValue {
@@ -88,24 +102,72 @@ export function upperBound (prefix: Uint8Array): Uint8Array | undefined {
 export function encodeRecordValue (header: RecordHeader, bytes: Uint8Array): Uint8Array {
   const out = new Uint8Array(RECORD_HEADER + bytes.length)
   const view = new DataView(out.buffer)
-  out[0] = FORMAT
+  out[0] = RECORD_FORMAT
   view.setFloat64(1, header.eol)
   view.setBigUint64(9, header.sequence)
   view.setUint32(17, header.hi)
   view.setUint32(21, header.lo)
+  view.setUint32(25, header.uploader)
+  writeU64(out, 29, header.order)
   out.set(bytes, RECORD_HEADER)
   return out
 }
 
 export function decodeRecordHeader (value: Uint8Array): RecordHeader {
-  if (value.length < RECORD_HEADER || value[0] !== FORMAT) throw new StoreCorruptError('bad record value')
+  if (value.length < RECORD_HEADER || value[0] !== RECORD_FORMAT) throw new StoreCorruptError('bad record value')
   const view = new DataView(value.buffer, value.byteOffset, value.byteLength)
   return {
     eol: view.getFloat64(1),
     sequence: view.getBigUint64(9),
     hi: view.getUint32(17),
-    lo: view.getUint32(21)
+    lo: view.getUint32(21),
+    uploader: view.getUint32(25),
+    order: readU64(value, 29)
   }
+}
+
+/**
+ * `u | uploader u32be | order u64be` -> the record's `r` key: an uploader's records, oldest
+ * first, so eviction finds the oldest record of the uploader holding the most with one seek.
+ */
+export function uploaderKey (uploader: number, order: number): Uint8Array {
+  const out = new Uint8Array(13)
+  out[0] = UPLOADER
+  writeU32(out, 1, uploader)
+  writeU64(out, 5, order)
+  return out
+}
+
+/** `u | uploader u32be`: the common prefix of an uploader's `u` entries. */
+export function uploaderPrefix (uploader: number): Uint8Array {
+  const out = new Uint8Array(5)
+  out[0] = UPLOADER
+  writeU32(out, 1, uploader)
+  return out
+}
+
+/**
+ * `k | u16be(len rk) | rk | uploader u32be | order u64be` -> the record's signer: a routing
+ * key's records by uploader, oldest first, so a full key is shared fairly between uploaders.
+ */
+export function keyUploaderKey (routingKey: Uint8Array, uploader: number, order: number): Uint8Array {
+  const prefix = keyPrefix(KEY_UPLOADER, routingKey)
+  const out = new Uint8Array(prefix.length + 12)
+  out.set(prefix)
+  writeU32(out, prefix.length, uploader)
+  writeU64(out, prefix.length + 4, order)
+  return out
+}
+
+/** The uploader and order of a `k` key whose routing key is `prefixLength` bytes of prefix. */
+export function parseKeyUploaderKey (key: Uint8Array, prefixLength: number): { uploader: number, order: number } {
+  if (key.length !== prefixLength + 12) throw new StoreCorruptError('bad key-uploader key')
+  return { uploader: readU32(key, prefixLength), order: readU64(key, prefixLength + 4) }
+}
+
+/** The `u` and `k` index entries of a record, for deleting them with it. */
+export function uploaderIndexKeys (routingKey: Uint8Array, header: { uploader: number, order: number }): [Uint8Array, Uint8Array] {
+  return [uploaderKey(header.uploader, header.order), keyUploaderKey(routingKey, header.uploader, header.order)]
 }
 
 export function encodeTombstone (t: TombstoneValue): Uint8Array {
@@ -181,18 +243,43 @@ export function expiryBound (time: number): Uint8Array {
   return out
 }
 
-/** Value of a record's expiry entry: its symbol and size, all `open()` needs to index it. */
-export function expiryValue (hi: number, lo: number, size: number): Uint8Array {
-  const out = new Uint8Array(12)
-  writeU32(out, 0, hi)
-  writeU32(out, 4, lo)
-  writeU32(out, 8, size)
+export interface ExpiryValue {
+  hi: number
+  lo: number
+  size: number
+  uploader: number
+  order: number
+}
+
+/**
+ * Value of a record's expiry entry: its symbol, size, uploader and order, all `open()` needs to
+ * index it (and a purge to delete its index entries).
+ */
+export function expiryValue (e: ExpiryValue): Uint8Array {
+  const out = new Uint8Array(24)
+  writeU32(out, 0, e.hi)
+  writeU32(out, 4, e.lo)
+  writeU32(out, 8, e.size)
+  writeU32(out, 12, e.uploader)
+  writeU64(out, 16, e.order)
   return out
 }
 
-export function decodeExpiryValue (value: Uint8Array): { hi: number, lo: number, size: number } {
-  if (value.length !== 12) throw new StoreCorruptError('bad expiry value')
-  return { hi: readU32(value, 0), lo: readU32(value, 4), size: readU32(value, 8) }
+export function decodeExpiryValue (value: Uint8Array): ExpiryValue {
+  if (value.length !== 24) throw new StoreCorruptError('bad expiry value')
+  return { hi: readU32(value, 0), lo: readU32(value, 4), size: readU32(value, 8), uploader: readU32(value, 12), order: readU64(value, 16) }
+}
+
+/** Value of an ack's expiry entry: the ack's size, so `open()` can count ack bytes without reading acks. */
+export function ackExpiryValue (size: number): Uint8Array {
+  const out = new Uint8Array(4)
+  writeU32(out, 0, size)
+  return out
+}
+
+export function decodeAckExpiryValue (value: Uint8Array): number {
+  if (value.length !== 4) throw new StoreCorruptError('bad ack expiry value')
+  return readU32(value, 0)
 }
 
 function writeU32 (out: Uint8Array, at: number, v: number): void {
@@ -204,6 +291,16 @@ function writeU32 (out: Uint8Array, at: number, v: number): void {
 
 function readU32 (b: Uint8Array, at: number): number {
   return ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0
+}
+
+/** A non-negative safe integer as big-endian u64 (so byte order is numeric order). */
+function writeU64 (out: Uint8Array, at: number, v: number): void {
+  writeU32(out, at, Math.floor(v / 2 ** 32))
+  writeU32(out, at + 4, v >>> 0)
+}
+
+function readU64 (b: Uint8Array, at: number): number {
+  return readU32(b, at) * 2 ** 32 + readU32(b, at + 4)
 }
 
 export function parseExpiryKey (key: Uint8Array): { time: number, target: Uint8Array } {

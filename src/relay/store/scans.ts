@@ -4,14 +4,16 @@
  */
 import { StoreCorruptError } from '../../errors.ts'
 import {
-  ACK, EXPIRY, RECORD, RECORD_HEADER, SYMBOL, TOMBSTONE, bytesEqual, decodeExpiryValue, decodeRecordHeader,
-  decodeTombstone, expiryKey, parseExpiryKey, parseLocationKey, parseSymbolKey, recordSymbol, symbolKey
+  ACK, ACK_HEADER, EXPIRY, KEY_UPLOADER, RECORD, RECORD_HEADER, SYMBOL, TOMBSTONE, UPLOADER, bytesEqual, decodeAckExpiryValue,
+  decodeExpiryValue, decodeRecordHeader, decodeTombstone, expiryKey, keyPrefix, parseExpiryKey, parseLocationKey,
+  parseSymbolKey, recordSymbol, symbolKey, uploaderIndexKeys
 } from './layout.ts'
 import { batches, entries, getMany, getOne, table } from './level.ts'
 import { join } from './symbol-set.ts'
 import type { KeyTable } from './key-table.ts'
 import type { Db } from './level.ts'
 import type { SymbolSet } from './symbol-set.ts'
+import type { UploaderTable } from './uploaders.ts'
 
 export interface IndexCounts {
   records: number
@@ -19,30 +21,37 @@ export interface IndexCounts {
   bytes: number
   tombstones: number
   acks: number
+  /** sum of stored ack sizes */
+  ackBytes: number
+  /** the highest arrival order held (0 when empty) */
+  maxOrder: number
 }
 
 export interface IndexView extends IndexCounts {
   table: KeyTable
   symbols: SymbolSet
+  uploaders: UploaderTable
 }
 
 /**
- * Fills an empty key table and symbol set from the expiry index alone: it has an entry for
- * every record (with the record's symbol and size in its value), tombstone and ack, so no
- * record is read. Returns the counts.
+ * Fills an empty key table, uploader table and symbol set from the expiry index alone: it has
+ * an entry for every record (with the record's symbol, size, uploader and order in its value),
+ * tombstone and ack (with its size), so no record is read. Returns the counts.
  */
-export async function rebuildIndex (db: Db, keys: KeyTable, symbols: SymbolSet): Promise<IndexCounts> {
-  const counts: IndexCounts = { records: 0, bytes: 0, tombstones: 0, acks: 0 }
+export async function rebuildIndex (db: Db, keys: KeyTable, uploaders: UploaderTable, symbols: SymbolSet): Promise<IndexCounts> {
+  const counts: IndexCounts = { records: 0, bytes: 0, tombstones: 0, acks: 0, ackBytes: 0, maxOrder: 0 }
   for await (const batch of batches(db, table(EXPIRY))) {
     for (const [key, value] of batch) {
       const { target } = parseExpiryKey(key)
       switch (target[0]) {
         case RECORD: {
-          const { hi, lo, size } = decodeExpiryValue(value)
-          keys.update(parseLocationKey(target).routingKey, 1, size, false)
+          const { hi, lo, size, uploader, order } = decodeExpiryValue(value)
+          keys.update(parseLocationKey(target).routingKey, 1, size)
+          uploaders.update(uploader, 1, size)
           symbols.addParts(hi, lo)
           counts.records++
           counts.bytes += size
+          counts.maxOrder = Math.max(counts.maxOrder, order)
           break
         }
         case TOMBSTONE:
@@ -52,6 +61,7 @@ export async function rebuildIndex (db: Db, keys: KeyTable, symbols: SymbolSet):
           const { hi, lo } = parseSymbolKey(target)
           symbols.addParts(hi, lo)
           counts.acks++
+          counts.ackBytes += decodeAckExpiryValue(value)
           break
         }
         default:
@@ -72,6 +82,7 @@ export async function verifyStore (db: Db, index: IndexView): Promise<string[]> 
   let records = 0
   let bytes = 0
   const perKey = new Map<string, number>()
+  const perUploader = new Map<number, { records: number, bytes: number }>()
   for await (const [key, value] of entries(db, table(RECORD))) {
     records++
     const header = decodeRecordHeader(value)
@@ -91,7 +102,35 @@ export async function verifyStore (db: Db, index: IndexView): Promise<string[]> 
     }
     if (s == null || !bytesEqual(s, key)) problems.push(`record ${hex}: no symbol entry`)
     if (!index.symbols.hasParts(header.hi, header.lo)) problems.push(`record ${hex}: symbol not in memory`)
+    const [u, k] = uploaderIndexKeys(routingKey, header)
+    const [uv, kv] = await getMany(db, [u, k])
+    if (uv == null || !bytesEqual(uv, key)) problems.push(`record ${hex}: no uploader entry`)
+    if (kv == null || !bytesEqual(kv, parseLocationKey(key).signer)) problems.push(`record ${hex}: no key-uploader entry`)
+    if (e != null && decodeExpiryValue(e).uploader !== header.uploader) problems.push(`record ${hex}: expiry entry names another uploader`)
+    const up = perUploader.get(header.uploader) ?? { records: 0, bytes: 0 }
+    up.records++
+    up.bytes += size
+    perUploader.set(header.uploader, up)
   }
+  let uploaderEntries = 0
+  for await (const [, target] of entries(db, table(UPLOADER))) {
+    uploaderEntries++
+    if (await getOne(db, target) == null) problems.push('uploader entry: dangling')
+  }
+  let keyUploaderEntries = 0
+  for await (const [key, signer] of entries(db, table(KEY_UPLOADER))) {
+    keyUploaderEntries++
+    const routingKey = parseLocationKey(key).routingKey
+    const loc = new Uint8Array([...keyPrefix(RECORD, routingKey), ...signer])
+    if (await getOne(db, loc) == null) problems.push('key-uploader entry: dangling')
+  }
+  if (uploaderEntries !== records) problems.push(`uploader entries: ${uploaderEntries} for ${records} records`)
+  if (keyUploaderEntries !== records) problems.push(`key-uploader entries: ${keyUploaderEntries} for ${records} records`)
+  for (const [id, held] of perUploader) {
+    const mem = index.uploaders.get(id)
+    if (mem?.records !== held.records || mem?.bytes !== held.bytes) problems.push(`uploader ${id}: ${held.records} records on disk, ${mem?.records} in memory`)
+  }
+  if (perUploader.size !== index.uploaders.size) problems.push(`uploaders: ${perUploader.size} on disk, ${index.uploaders.size} in memory`)
   for await (const [key, target] of entries(db, table(SYMBOL))) {
     const { hi, lo } = parseSymbolKey(key)
     if (await getOne(db, target) == null) problems.push(`symbol ${join(hi, lo)}: dangling`)
@@ -106,15 +145,18 @@ export async function verifyStore (db: Db, index: IndexView): Promise<string[]> 
     tombstones++
   }
   let acks = 0
-  for await (const [key] of entries(db, table(ACK), 1024, false)) {
+  let ackBytes = 0
+  for await (const [key, value] of entries(db, table(ACK))) {
     const { hi, lo } = parseSymbolKey(key)
     if (!index.symbols.hasParts(hi, lo)) problems.push(`ack ${join(hi, lo)}: symbol not in memory`)
     acks++
+    ackBytes += value.length - ACK_HEADER
   }
   if (records !== index.records) problems.push(`records: ${records} on disk, ${index.records} in memory`)
   if (bytes !== index.bytes) problems.push(`bytes: ${bytes} on disk, ${index.bytes} in memory`)
   if (tombstones !== index.tombstones) problems.push(`tombstones: ${tombstones} on disk, ${index.tombstones} in memory`)
   if (acks !== index.acks) problems.push(`acks: ${acks} on disk, ${index.acks} in memory`)
+  if (ackBytes !== index.ackBytes) problems.push(`ack bytes: ${ackBytes} on disk, ${index.ackBytes} in memory`)
   if (perKey.size !== index.table.size) problems.push(`keys: ${perKey.size} on disk, ${index.table.size} in memory`)
   for (const [hex, count] of perKey) {
     const held = index.table.get(Buffer.from(hex, 'hex'))?.count

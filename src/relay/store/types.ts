@@ -7,16 +7,40 @@ export interface StoreInit {
   path: string
   /** records one routing key may hold. @default 1000 */
   maxRecordsPerKey?: number
-  /** records the store may hold; beyond it whole least-recently-used keys are evicted. @default 1_000_000 */
+  /** records the store may hold; beyond it the uploader holding the most loses its oldest. @default 1_000_000 */
   maxRecords?: number
-  /** sum of record sizes the store may hold, in bytes; beyond it keys are evicted. @default 1 GiB */
+  /** sum of record sizes the store may hold, in bytes; beyond it records are evicted (as for `maxRecords`). @default 1 GiB */
   maxBytes?: number
+  /** bytes of ack state kept: stored acks plus 256 B per tombstone; beyond it acks still delete but add nothing. @default 256 MiB */
+  maxAckBytes?: number
   /** longest time a tombstone is kept, in ms. @default 30 days */
   maxTombstoneLifetime?: number
   /** fsync every write (survives power loss, much slower). @default false */
   sync?: boolean
   /** where errors thrown by event listeners are logged. @default not logged */
   log?: Logger
+}
+
+export interface PutOptions {
+  /**
+   * The address key the record came from (`addressKey` of the connection: an IPv4 address or
+   * an IPv6 /64); eviction is fair between these. Absent: "unknown", one uploader of its own.
+   */
+  from?: string
+}
+
+/** What applying an ack did. */
+export interface AckResult {
+  /** records deleted */
+  deleted: number
+  /** tombstones written or raised */
+  tombstoned: number
+  /** of those, tombstones written ahead of a record not held */
+  preemptive: number
+  /** tombstones not written for lack of room under `maxAckBytes` */
+  refused: number
+  /** whether the ack was stored (for sync) */
+  kept: boolean
 }
 
 export type PutResult =
@@ -59,6 +83,12 @@ export interface StoreStats {
   keys: number
   tombstones: number
   acks: number
+  /** sum of stored ack sizes, in bytes */
+  ackBytes: number
+  /** what counts against `maxAckBytes`: `ackBytes` plus 256 B per tombstone */
+  ackStateBytes: number
+  /** distinct uploaders (addresses) holding records */
+  uploaders: number
   /** sync symbols: one per record and per ack */
   symbols: number
   /** bytes held by the in-memory index (key table and symbol set) */
@@ -78,7 +108,8 @@ export interface DeletedEvent {
 
 export interface EvictedEvent {
   routingKey: Uint8Array
-  /** records evicted with the key */
+  signer: Uint8Array
+  /** records evicted (always 1: eviction takes one record at a time) */
   records: number
   bytes: number
 }
