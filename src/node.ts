@@ -18,6 +18,7 @@ import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { hour, minute, second, MiB } from './constants.ts'
 import type { Fetch } from '@libp2p/fetch'
+import type { TCPSocketOptions } from '@libp2p/tcp'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
 import type { KadDHT } from '@libp2p/kad-dht'
@@ -65,6 +66,11 @@ export interface NodeOptions {
   maxConnections?: number
   /** Metrics for libp2p, gossipsub and every service (`new PrometheusExport().node`). @default none */
   metrics?: NodeMetrics
+  /**
+   * Source address of outgoing TCP connections (a multi-homed host, or a test standing in for a
+   * second host with `127.0.0.2`). @default chosen by the OS
+   */
+  localAddress?: string
 }
 
 /** How long a provider record lives on the ipts DHT (kad-dht's `reprovide.validity`). */
@@ -144,7 +150,7 @@ export async function createNode (options: NodeOptions = {}): Promise<IptsNode> 
   const node = await createLibp2p({
     privateKey: options.privateKey,
     addresses: { listen: options.listen ?? ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
+    transports: [tcp(options.localAddress == null ? {} : { dialOpts: sourceAddress(options.localAddress) })],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionManager: {
@@ -164,4 +170,13 @@ export async function createNode (options: NodeOptions = {}): Promise<IptsNode> 
     ...(options.metrics != null ? { metrics: options.metrics.libp2p } : {})
   })
   return node as unknown as IptsNode
+}
+
+/**
+ * `net.connect` options binding the local address. `@libp2p/tcp` passes `dialOpts` through to
+ * `net.connect` whole, though its type names only a few of them.
+ */
+function sourceAddress (localAddress: string): TCPSocketOptions {
+  const options: TCPSocketOptions & { localAddress: string } = { localAddress }
+  return options
 }

@@ -42,6 +42,17 @@ const SIM_RENDEZVOUS: Partial<CreateRelayOptions> = {
   rendezvous: { findInterval: 5000, maxFindInterval: 60_000, findTimeout: 5000, provideTimeout: 5000, redialDelay: 200, maxRedialDelay: 2000, redialAttempts: 3, aloneAfter: 1000 }
 }
 
+/**
+ * Every simulated host shares 127.0.0.1, so the per-address budgets (which would charge all of
+ * them to one address) are off; the per-peer budgets stay at their defaults.
+ */
+const SIM_BUDGETS: Partial<CreateRelayOptions> = {
+  maxPutsPerIpPerMinute: Infinity,
+  maxAcksPerIpPerMinute: Infinity,
+  maxPublishesPerIpPerMinute: Infinity,
+  maxRelayItemsPerIpPerMinute: Infinity
+}
+
 /** Relays each relay is configured with (dialled at start). */
 const RELAY_BOOTSTRAP = 4
 
@@ -106,6 +117,7 @@ export class IptsSystem implements SimSystem {
     const bootstrap = this.rng.shuffled(up).slice(0, this.ctx.config.rendezvous ? 2 : RELAY_BOOTSTRAP).map(j => this.relayAddr(j).toString())
     this.relays[i] = await this.ports.start(`relay-${i}`, async listen => createRelay({
       ...(this.ctx.config.rendezvous ? SIM_RENDEZVOUS : { dht: false }),
+      ...SIM_BUDGETS,
       sync: SIM_SYNC,
       repo: join(this.ctx.dir, `relay-${i}`),
       privateKey: this.ctx.relayKeys[i],

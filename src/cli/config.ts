@@ -11,9 +11,13 @@ import { Option } from 'commander'
 import { GiB, KiB, MiB, day, hour, minute, second } from '../constants.ts'
 import { InvalidSettingError } from '../errors.ts'
 import {
-  DEFAULT_MAX_BYTES, DEFAULT_MAX_LIFETIME, DEFAULT_MAX_PUBLISHES_PER_PEER_PER_MINUTE, DEFAULT_MAX_RECORD_SIZE,
-  DEFAULT_MAX_RECORDS, DEFAULT_MAX_RECORDS_PER_KEY, DEFAULT_MAX_TOPICS_PER_PEER,
-  DEFAULT_FOLLOW_GRACE, DEFAULT_MAX_TOPICS, DEFAULT_MAX_TOPICS_PER_HOST
+  DEFAULT_FOLLOW_GRACE, DEFAULT_MAX_ACKS_PER_IP_PER_MINUTE, DEFAULT_MAX_ACKS_PER_PEER_PER_MINUTE,
+  DEFAULT_MAX_ACK_BYTES, DEFAULT_MAX_BYTES, DEFAULT_MAX_LIFETIME, DEFAULT_MAX_PUBLISHES_PER_IP_PER_MINUTE,
+  DEFAULT_MAX_PUBLISHES_PER_PEER_PER_MINUTE, DEFAULT_MAX_PUTS_PER_IP_PER_MINUTE,
+  DEFAULT_MAX_PUTS_PER_PEER_PER_MINUTE, DEFAULT_MAX_RECORDS, DEFAULT_MAX_RECORDS_PER_KEY,
+  DEFAULT_MAX_RECORD_SIZE, DEFAULT_MAX_RELAY_ITEMS_PER_IP_PER_MINUTE,
+  DEFAULT_MAX_RELAY_ITEMS_PER_PEER_PER_MINUTE, DEFAULT_MAX_TOPICS, DEFAULT_MAX_TOPICS_PER_HOST,
+  DEFAULT_MAX_TOPICS_PER_PEER
 } from '../relay/constants.ts'
 import { addSettings, describeSettings, readConfigFile, resolveSettings } from './settings.ts'
 import type { Output } from './output.ts'
@@ -158,24 +162,81 @@ export const RELAY_SETTINGS = {
   maxRecords: {
     flag: '--max-records <n>',
     env: 'IPTS_MAX_RECORDS',
-    help: 'records stored in all; the coldest tags are evicted beyond',
+    help: 'records stored in all; beyond, the host (IPv4 address, IPv6 /64) holding the largest share loses its oldest',
     parse: (t, name) => parseCount(t, name),
     default: DEFAULT_MAX_RECORDS
   } satisfies Setting<number>,
   maxBytes: {
     flag: '--max-bytes <size>',
     env: 'IPTS_MAX_BYTES',
-    help: 'record bytes stored in all; the coldest tags are evicted beyond',
+    help: 'record bytes stored in all; beyond, records are evicted as for --max-records',
     parse: parseSize,
     default: DEFAULT_MAX_BYTES,
     defaultText: '1GiB'
   } satisfies Setting<number>,
+  maxAckBytes: {
+    flag: '--max-ack-bytes <size>',
+    env: 'IPTS_MAX_ACK_BYTES',
+    help: 'acks kept (for sync) plus 256 B per tombstone; beyond, acks still delete but leave no tombstone or copy',
+    parse: parseSize,
+    default: DEFAULT_MAX_ACK_BYTES,
+    defaultText: '256MiB'
+  } satisfies Setting<number>,
   maxPublishesPerMinute: {
     flag: '--max-publishes-per-minute <n>',
     env: 'IPTS_MAX_PUBLISHES_PER_MINUTE',
-    help: 'records one peer may publish per minute',
+    help: 'record messages one peer may hand this relay over gossip per minute',
     parse: (t, name) => parseCount(t, name),
     default: DEFAULT_MAX_PUBLISHES_PER_PEER_PER_MINUTE
+  } satisfies Setting<number>,
+  maxPublishesPerIpPerMinute: {
+    flag: '--max-publishes-per-ip-per-minute <n>',
+    env: 'IPTS_MAX_PUBLISHES_PER_IP_PER_MINUTE',
+    help: 'record messages the peers of one host may hand this relay over gossip per minute',
+    parse: (t, name) => parseCount(t, name),
+    default: DEFAULT_MAX_PUBLISHES_PER_IP_PER_MINUTE
+  } satisfies Setting<number>,
+  maxPutsPerMinute: {
+    flag: '--max-puts-per-minute <n>',
+    env: 'IPTS_MAX_PUTS_PER_MINUTE',
+    help: 'custody PUTs one peer may make per minute (also the burst)',
+    parse: (t, name) => parseCount(t, name),
+    default: DEFAULT_MAX_PUTS_PER_PEER_PER_MINUTE
+  } satisfies Setting<number>,
+  maxPutsPerIpPerMinute: {
+    flag: '--max-puts-per-ip-per-minute <n>',
+    env: 'IPTS_MAX_PUTS_PER_IP_PER_MINUTE',
+    help: 'custody PUTs the peers of one host (IPv4 address, IPv6 /64; loopback too) may make per minute',
+    parse: (t, name) => parseCount(t, name),
+    default: DEFAULT_MAX_PUTS_PER_IP_PER_MINUTE
+  } satisfies Setting<number>,
+  maxAcksPerMinute: {
+    flag: '--max-acks-per-minute <n>',
+    env: 'IPTS_MAX_ACKS_PER_MINUTE',
+    help: 'acknowledgements one peer may send per minute',
+    parse: (t, name) => parseCount(t, name),
+    default: DEFAULT_MAX_ACKS_PER_PEER_PER_MINUTE
+  } satisfies Setting<number>,
+  maxAcksPerIpPerMinute: {
+    flag: '--max-acks-per-ip-per-minute <n>',
+    env: 'IPTS_MAX_ACKS_PER_IP_PER_MINUTE',
+    help: 'acknowledgements the peers of one host may send per minute',
+    parse: (t, name) => parseCount(t, name),
+    default: DEFAULT_MAX_ACKS_PER_IP_PER_MINUTE
+  } satisfies Setting<number>,
+  maxRelayItemsPerMinute: {
+    flag: '--max-relay-items-per-minute <n>',
+    env: 'IPTS_MAX_RELAY_ITEMS_PER_MINUTE',
+    help: 'items one relay peer may send per minute: sync items, feed records, forwarded acks',
+    parse: (t, name) => parseCount(t, name),
+    default: DEFAULT_MAX_RELAY_ITEMS_PER_PEER_PER_MINUTE
+  } satisfies Setting<number>,
+  maxRelayItemsPerIpPerMinute: {
+    flag: '--max-relay-items-per-ip-per-minute <n>',
+    env: 'IPTS_MAX_RELAY_ITEMS_PER_IP_PER_MINUTE',
+    help: 'items the relay peers of one host may send per minute',
+    parse: (t, name) => parseCount(t, name),
+    default: DEFAULT_MAX_RELAY_ITEMS_PER_IP_PER_MINUTE
   } satisfies Setting<number>,
   maxTopicsPerPeer: {
     flag: '--max-topics-per-peer <n>',

@@ -37,6 +37,12 @@ export interface IngestOptions {
   /** The routing key the record arrived under (its topic's key); absent for sync. */
   routingKey?: Uint8Array
   source: IngestSource
+  /**
+   * The address key (`addressKey` in `./budget.ts`) of the peer it came from: the sender for a
+   * custody `PUT`, the forwarding peer for gossip, the sync peer for sync. Eviction is fair
+   * between these; absent, the record counts as "unknown".
+   */
+  from?: string
 }
 
 export class Ingest {
@@ -75,7 +81,7 @@ export class Ingest {
       }
       throw err
     }
-    const result = await store.put(record, options.now)
+    const result = await store.put(record, options.now, { from: options.from })
     if (result.status === 'stored') {
       counters.stored(options.source, result.evicted)
       this.components.onStored?.(record, options.source)

@@ -4,14 +4,15 @@
  * token bucket per peer, for a bounded number of peers (the least recently seen are forgotten,
  * and start again with a full bucket).
  *
- * The store enforces the capacity caps (`maxRecordsPerKey`, `maxRecords`, `maxBytes`); they
- * are carried here so one init object configures both.
+ * The store enforces the capacity caps (`maxRecordsPerKey`, `maxRecords`, `maxBytes`,
+ * `maxAckBytes`); they are carried here so one init object configures both. Per-peer and
+ * per-address ingest budgets live in `./budget.ts`.
  */
 import { LRUCache } from 'lru-cache'
 import { LifetimeTooLongError, RateLimitedError, RecordOverSizeLimitError, TooManyTopicsError } from '../errors.ts'
 import { minute } from '../constants.ts'
 import {
-  DEFAULT_MAX_BYTES, DEFAULT_MAX_LIFETIME, DEFAULT_MAX_PUBLISHES_PER_PEER_PER_MINUTE, DEFAULT_MAX_RECORD_SIZE,
+  DEFAULT_MAX_ACK_BYTES, DEFAULT_MAX_BYTES, DEFAULT_MAX_LIFETIME, DEFAULT_MAX_PUBLISHES_PER_PEER_PER_MINUTE, DEFAULT_MAX_RECORD_SIZE,
   DEFAULT_MAX_RECORDS, DEFAULT_MAX_RECORDS_PER_KEY, DEFAULT_MAX_TOPICS_PER_PEER, DEFAULT_MAX_TRACKED_PEERS, LIFETIME_SLACK
 } from './constants.ts'
 import type { IptsRecord } from '../record/index.ts'
@@ -27,6 +28,8 @@ export interface PolicyInit {
   maxRecords?: number
   /** sum of stored record sizes, in bytes. @default 1 GiB */
   maxBytes?: number
+  /** bytes of ack state (stored acks plus 256 B per tombstone); beyond it acks delete but add nothing. @default 256 MiB */
+  maxAckBytes?: number
   /** records a peer may publish per minute (also the burst). @default 600 */
   maxPublishesPerPeerPerMinute?: number
   /** topics one peer may make the relay follow. @default 1000 */
@@ -46,6 +49,7 @@ export class Policy {
   readonly maxRecordsPerKey: number
   readonly maxRecords: number
   readonly maxBytes: number
+  readonly maxAckBytes: number
   readonly maxPublishesPerPeerPerMinute: number
   readonly maxTopicsPerPeer: number
   private readonly buckets: LRUCache<string, Bucket>
@@ -56,6 +60,7 @@ export class Policy {
     this.maxRecordsPerKey = init.maxRecordsPerKey ?? DEFAULT_MAX_RECORDS_PER_KEY
     this.maxRecords = init.maxRecords ?? DEFAULT_MAX_RECORDS
     this.maxBytes = init.maxBytes ?? DEFAULT_MAX_BYTES
+    this.maxAckBytes = init.maxAckBytes ?? DEFAULT_MAX_ACK_BYTES
     this.maxPublishesPerPeerPerMinute = init.maxPublishesPerPeerPerMinute ?? DEFAULT_MAX_PUBLISHES_PER_PEER_PER_MINUTE
     this.maxTopicsPerPeer = init.maxTopicsPerPeer ?? DEFAULT_MAX_TOPICS_PER_PEER
     this.buckets = new LRUCache({ max: Math.max(1, init.maxTrackedPeers ?? DEFAULT_MAX_TRACKED_PEERS) })

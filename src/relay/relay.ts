@@ -9,6 +9,7 @@ import { SafeEventEmitter } from '../events.ts'
 import { RecordValidator, topicForKey } from '../record/index.ts'
 import { RelayRequest, RelayResponse } from '../pb/relay.ts'
 import { minute, second } from '../constants.ts'
+import { Budgets, addressKey, peerAddressKey } from './budget.ts'
 import { Counters } from './counters.ts'
 import { LIFETIME_SLACK } from './constants.ts'
 import { ACK_TOPIC, Follower } from './follower.ts'
@@ -25,6 +26,7 @@ import { sync } from '../sync/index.ts'
 import { RelaySyncSource } from './sync-source.ts'
 import type { Sync, SyncInit } from '../sync/index.ts'
 import type { RendezvousInit } from '../rendezvous/index.ts'
+import type { BudgetInit } from './budget.ts'
 import type { IngestSource } from './ingest.ts'
 import type { PolicyInit } from './policy.ts'
 import type { RepublisherInit } from './republisher.ts'
@@ -36,7 +38,7 @@ import type { RecentRefusal } from './counters.ts'
 import type { RefusalReason } from './refusals.ts'
 import type { Connection, Logger, Metrics, Stream } from '@libp2p/interface'
 
-export interface RelayInit extends PolicyInit {
+export interface RelayInit extends PolicyInit, BudgetInit {
   /** Directory of the relay's LevelDB store. */
   path: string
   /** Republish and push budget. */
@@ -109,6 +111,8 @@ export class Relay extends SafeEventEmitter<RelayEvents> {
   readonly node: IptsNode
   readonly store: RecordStore
   readonly policy: Policy
+  /** Per-peer and per-host ingest budgets (custody, acks, relay peers; gossip calls them too). */
+  readonly budgets: Budgets
   readonly counters: Counters
   readonly validator = new RecordValidator()
   readonly ingest: Ingest
@@ -132,11 +136,13 @@ export class Relay extends SafeEventEmitter<RelayEvents> {
     this.log = node.logger.forComponent('ipts:relay')
     this.counters = new Counters({ now: this.now })
     this.policy = new Policy(init)
+    this.budgets = new Budgets(init)
     this.store = new RecordStore({
       path: init.path,
       maxRecordsPerKey: this.policy.maxRecordsPerKey,
       maxRecords: this.policy.maxRecords,
       maxBytes: this.policy.maxBytes,
+      maxAckBytes: this.policy.maxAckBytes,
       // a tombstone must outlive every record it refuses, and no accepted record lives longer
       maxTombstoneLifetime: this.policy.maxLifetime + LIFETIME_SLACK,
       log: node.logger.forComponent('ipts:relay:store')
@@ -182,7 +188,9 @@ export class Relay extends SafeEventEmitter<RelayEvents> {
       store: this.store,
       ingest: this.ingest,
       counters: this.counters,
+      budgets: this.budgets,
       now: this.now,
+      addressOf: (peer) => peerAddressKey(node.getConnections(peer)),
       onAck: (ack) => { this.safeDispatch('ack:applied', { ack }) }
     })
     this.sync = sync({ ...init.sync, source })({
@@ -328,9 +336,11 @@ export class Relay extends SafeEventEmitter<RelayEvents> {
         store: this.store,
         ingest: this.ingest,
         counters: this.counters,
+        budgets: this.budgets,
         log: this.log,
         now: this.now,
         remotePeer: connection.remotePeer,
+        remoteAddress: addressKey(connection.remoteAddr),
         onAck: (ack) => { this.forwardAck(ack) }
       }
       // a long inbox drain may take longer than reading a request: give it its own bound

@@ -1,22 +1,31 @@
 /**
- * The relay's side of relay sync: its store as a `SyncSource`. Items received from a peer go
- * through the same ingest path as gossip and custody (records) or the same ack check
- * (acknowledgements), so sync never lets in what a topic would refuse.
+ * The relay's side of relay sync: its store as a `SyncSource`. Items received from a peer are
+ * charged to that peer's `relay` budget (per peer and per address: a sync peer is a relay, with
+ * a larger budget than a client), then go through the same ingest path as gossip and custody
+ * (records, counted against the sync peer's address for eviction) or the same ack check
+ * (acknowledgements), so sync never lets in what a topic would refuse. An item over budget is
+ * refused: sync skips it for `skipTtl` and asks again in a later session.
  */
 import { IptsError } from '../errors.ts'
 import { validateAck } from '../record/index.ts'
 import { refusalReason } from './refusals.ts'
 import { decodeItem, encodeItem } from '../sync/index.ts'
+import { budgetReason } from './budget.ts'
+import type { Budgets } from './budget.ts'
 import type { Counters } from './counters.ts'
 import type { Ingest } from './ingest.ts'
 import type { RecordStore } from './store.ts'
 import type { SyncSource } from '../sync/index.ts'
+import type { PeerId } from '@libp2p/interface'
 
 export interface RelaySyncSourceComponents {
   store: RecordStore
   ingest: Ingest
   counters: Counters
+  budgets: Budgets
   now(): number
+  /** The address key (`addressKey`) of a connected peer, if it has one. */
+  addressOf(peer: PeerId): string | undefined
   /** An ack arrived through sync and deleted or tombstoned something. */
   onAck(ackBytes: Uint8Array): void
 }
@@ -44,7 +53,14 @@ export class RelaySyncSource implements SyncSource {
       : encodeItem({ kind: 'ack', ack: item.bytes })
   }
 
-  async accept (itemBytes: Uint8Array): Promise<'stored' | 'ignored' | 'refused'> {
+  async accept (itemBytes: Uint8Array, from: PeerId): Promise<'stored' | 'ignored' | 'refused'> {
+    const now = this.c.now()
+    const address = this.c.addressOf(from)
+    const verdict = this.c.budgets.take('relay', from.toString(), address, now)
+    if (verdict !== 'ok') {
+      this.c.counters.refused(budgetReason('relay', verdict))
+      return 'refused'
+    }
     let item
     try {
       item = decodeItem(itemBytes)
@@ -57,7 +73,7 @@ export class RelaySyncSource implements SyncSource {
     }
     switch (item.kind) {
       case 'record': {
-        const result = await this.c.ingest.ingest(item.record, { now: this.c.now(), routingKey: item.routingKey, source: 'sync' })
+        const result = await this.c.ingest.ingest(item.record, { now, routingKey: item.routingKey, source: 'sync', from: address })
         if (result.status === 'stored') return 'stored'
         if (result.status === 'invalid' || result.status === 'refused') return 'refused'
         return 'ignored'
@@ -73,7 +89,8 @@ export class RelaySyncSource implements SyncSource {
           }
           throw err
         }
-        const { deleted, tombstoned } = await this.c.store.applyAck(ack, this.c.now())
+        const { deleted, tombstoned, refused } = await this.c.store.applyAck(ack, now)
+        if (refused > 0) this.c.counters.refused('ack-state-full')
         if (deleted + tombstoned === 0) return 'ignored'
         this.c.counters.acksApplied++
         this.c.onAck(ack.bytes)

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
-import { createTaggedRecord, tagRoutingKey, topicForKey } from '../../src/record/index.ts'
+import { createAck, createTaggedRecord, tagRoutingKey, topicForKey } from '../../src/record/index.ts'
 import { RelayRequest, RelayResponse } from '../../src/pb/relay.ts'
 import { LIFETIME_SLACK } from '../../src/relay/constants.ts'
 import { TestNetwork, addrOf, key, relayRequest, subscribed, until } from '../utils/network.ts'
@@ -44,6 +44,11 @@ async function newTag (): Promise<Uint8Array> {
 async function put (client: IptsNode, relay: RelayHandle, tag: Uint8Array, bytes: Uint8Array): Promise<RelayResponse> {
   const [response] = await relayRequest(client, relay.node, { type: RelayRequest.Type.PUT, key: tagRoutingKey(tag), record: bytes })
   return response
+}
+
+async function inboxOf (client: IptsNode, relay: RelayHandle, tag: Uint8Array): Promise<Uint8Array[]> {
+  const pages = await relayRequest(client, relay.node, { type: RelayRequest.Type.INBOX, key: tagRoutingKey(tag) })
+  return pages.flatMap(p => p.records)
 }
 
 describe('relay policy limits', () => {
@@ -114,25 +119,25 @@ describe('relay policy limits', () => {
     await stillHealthy(relay, client)
   })
 
-  it('total records: past the cap, the coldest whole tag is evicted to make room', async () => {
+  it('total records: past the cap, the address holding the most loses its oldest record', async () => {
     const { relay, client } = await setup({ maxRecords: 4 })
-    const cold = await newTag()
-    const warm = await newTag()
-    for (let i = 0; i < 2; i++) await put(client, relay, cold, await tagged(await key(), cold))
-    for (let i = 0; i < 2; i++) await put(client, relay, warm, await tagged(await key(), warm))
+    // another host (127.0.0.2) sends one record to bob
+    const other = await net.node({ localAddress: '127.0.0.2' })
+    const bob = await newTag()
+    assert.equal((await put(other, relay, bob, await tagged(await key(), bob))).status, RelayResponse.Status.OK)
+    const first = await newTag()
+    for (const tag of [first, await newTag(), await newTag()]) await put(client, relay, tag, await tagged(await key(), tag))
     assert.equal(relay.relay.store.stats().records, 4)
-    const hot = await newTag()
-    assert.equal((await put(client, relay, hot, await tagged(await key(), hot))).status, RelayResponse.Status.OK)
-    const stats = relay.relay.store.stats()
-    assert.ok(stats.records <= 4, `records ${stats.records} within the cap`)
-    const coldLeft = await relayRequest(client, relay.node, { type: RelayRequest.Type.INBOX, key: tagRoutingKey(cold) })
-    assert.equal(coldLeft.flatMap(p => p.records).length, 0, 'the coldest tag was evicted whole')
-    const warmLeft = await relayRequest(client, relay.node, { type: RelayRequest.Type.INBOX, key: tagRoutingKey(warm) })
-    assert.equal(warmLeft.flatMap(p => p.records).length, 2, 'the warmer tag was kept')
-    assert.ok(relay.relay.counters.evicted >= 2)
+    // 127.0.0.1 holds 3 of 4: its next record evicts its own oldest, not bob's
+    const next = await newTag()
+    assert.equal((await put(client, relay, next, await tagged(await key(), next))).status, RelayResponse.Status.OK)
+    assert.equal(relay.relay.store.stats().records, 4)
+    assert.equal((await inboxOf(client, relay, first)).length, 0, 'the oldest record of the largest uploader was evicted')
+    assert.equal((await inboxOf(client, relay, bob)).length, 1, 'the other host\'s record was kept')
+    assert.equal(relay.relay.counters.evicted, 1)
   })
 
-  it('total bytes: past the byte cap, the coldest tag is evicted', async () => {
+  it('total bytes: past the byte cap, the oldest record of the largest uploader is evicted', async () => {
     const probe = await tagged(await key(), await newTag())
     const { relay, client } = await setup({ maxBytes: probe.length * 3 + 10 })
     const cold = await newTag()
@@ -141,7 +146,109 @@ describe('relay policy limits', () => {
     const next = await newTag()
     assert.equal((await put(client, relay, next, await tagged(await key(), next))).status, RelayResponse.Status.OK)
     assert.ok(relay.relay.store.stats().bytes <= probe.length * 3 + 10)
-    assert.ok(relay.relay.counters.evicted >= 1)
+    assert.equal(relay.relay.counters.evicted, 1)
+    assert.equal((await inboxOf(client, relay, cold)).length, 2)
+  })
+
+  it('ack state: tombstones and kept acks stop at maxAckBytes; acks past it still delete', async () => {
+    const bob = await key()
+    const tag = bob.publicKey.toMultihash().bytes
+    const senders = [await key(), await key()]
+    const now = Date.now()
+    const acks = await Promise.all(senders.map(async (s, i) =>
+      (await createAck(bob, { entries: [{ signer: s.publicKey.toMultihash().bytes, sequence: 1n, eol: now + hour }], now: now + i })).bytes))
+    // room for exactly one tombstone (256 B) and one of these acks
+    const { relay, client } = await setup({ maxAckBytes: 256 + acks[0].length })
+    for (const s of senders) await put(client, relay, tag, await tagged(s, tag))
+    let [answer] = await relayRequest(client, relay.node, { type: RelayRequest.Type.ACK, ack: acks[0] })
+    assert.equal(answer.deleted, 1)
+    assert.deepEqual([relay.relay.store.stats().tombstones, relay.relay.store.stats().acks], [1, 1])
+    assert.equal(relay.relay.store.stats().ackStateBytes, 256 + acks[0].length)
+    // past it: the record is deleted, but no tombstone or copy is added
+    ;[answer] = await relayRequest(client, relay.node, { type: RelayRequest.Type.ACK, ack: acks[1] })
+    assert.equal(answer.status, RelayResponse.Status.OK)
+    assert.equal(answer.deleted, 1)
+    assert.deepEqual([relay.relay.store.stats().tombstones, relay.relay.store.stats().acks, relay.relay.store.stats().records], [1, 1, 0])
+    assert.equal(relay.relay.counters.refusedCount('ack-state-full'), 1)
+    await stillHealthy(relay, client)
+  })
+
+  it('custody PUTs per peer: N a minute are answered, the next is refused', async () => {
+    const { relay, client } = await setup({ maxPutsPerPeerPerMinute: 3 })
+    for (let i = 0; i < 3; i++) {
+      const tag = await newTag()
+      assert.equal((await put(client, relay, tag, await tagged(await key(), tag))).status, RelayResponse.Status.OK)
+    }
+    const tag = await newTag()
+    const refused = await put(client, relay, tag, await tagged(await key(), tag))
+    assert.equal(refused.status, RelayResponse.Status.REFUSED)
+    assert.equal(refused.error, 'put-rate')
+    assert.equal(relay.relay.counters.refusedCount('put-rate'), 1)
+    assert.equal(relay.relay.store.stats().records, 3)
+    // another peer on the same host has its own budget
+    const second = await net.node()
+    assert.equal((await put(second, relay, tag, await tagged(await key(), tag))).status, RelayResponse.Status.OK)
+  })
+
+  it('custody PUTs per address: fresh peers from one host share N a minute; another host is unaffected', async () => {
+    const { relay, client } = await setup({ maxPutsPerIpPerMinute: 3 })
+    const peers = [client, await net.node(), await net.node()]
+    for (const peer of peers) {
+      const tag = await newTag()
+      assert.equal((await put(peer, relay, tag, await tagged(await key(), tag))).status, RelayResponse.Status.OK)
+    }
+    const fresh = await net.node()
+    const tag = await newTag()
+    const refused = await put(fresh, relay, tag, await tagged(await key(), tag))
+    assert.equal(refused.status, RelayResponse.Status.REFUSED)
+    assert.equal(refused.error, 'put-rate-ip')
+    assert.equal(relay.relay.counters.refusedCount('put-rate-ip'), 1)
+    const elsewhere = await net.node({ localAddress: '127.0.0.2' })
+    assert.equal((await put(elsewhere, relay, tag, await tagged(await key(), tag))).status, RelayResponse.Status.OK)
+  })
+
+  it('acks per peer and per address: N a minute are applied, the next is refused', async () => {
+    const { relay, client } = await setup({ maxAcksPerPeerPerMinute: 2, maxAcksPerIpPerMinute: 3 })
+    const ack = async (): Promise<Uint8Array> => {
+      const receiver = await key()
+      return (await createAck(receiver, { entries: [{ signer: (await key()).publicKey.toMultihash().bytes, sequence: 1n, eol: Date.now() + hour }], now: Date.now() })).bytes
+    }
+    const send = async (node: IptsNode): Promise<RelayResponse> => (await relayRequest(node, relay.node, { type: RelayRequest.Type.ACK, ack: await ack() }))[0]
+    assert.equal((await send(client)).status, RelayResponse.Status.OK)
+    assert.equal((await send(client)).status, RelayResponse.Status.OK)
+    const overPeer = await send(client)
+    assert.deepEqual([overPeer.status, overPeer.error], [RelayResponse.Status.REFUSED, 'ack-rate'])
+    const second = await net.node()
+    assert.equal((await send(second)).status, RelayResponse.Status.OK)
+    const overIp = await send(second)
+    assert.deepEqual([overIp.status, overIp.error], [RelayResponse.Status.REFUSED, 'ack-rate-ip'])
+    const elsewhere = await net.node({ localAddress: '127.0.0.2' })
+    assert.equal((await send(elsewhere)).status, RelayResponse.Status.OK)
+    assert.equal(relay.relay.counters.refusedCount('ack-rate'), 1)
+    assert.equal(relay.relay.counters.refusedCount('ack-rate-ip'), 1)
+  })
+
+  it('items from a relay peer (sync) per peer and per address: N a minute are stored, the rest refused', async () => {
+    const receiver = await net.relay({ maxRelayItemsPerPeerPerMinute: 3, maxRelayItemsPerIpPerMinute: 5, sync: { syncOnConnect: false, interval: 0 } })
+    const sources = [await net.relay({ sync: { syncOnConnect: false, interval: 0 } }), await net.relay({ sync: { syncOnConnect: false, interval: 0 } })]
+    const client = await net.node()
+    for (const source of sources) {
+      await client.dial(addrOf(source.node))
+      for (let i = 0; i < 4; i++) {
+        const tag = await newTag()
+        assert.equal((await put(client, source, tag, await tagged(await key(), tag))).status, RelayResponse.Status.OK)
+      }
+      await receiver.node.dial(addrOf(source.node))
+    }
+    // the first source offers 4: 3 are stored (its peer budget), the 4th refused
+    const one = await receiver.relay.sync.syncWith(sources[0].node.peerId, { signal: AbortSignal.timeout(60_000) })
+    assert.deepEqual([one.stored, one.refused], [3, 1])
+    assert.equal(receiver.relay.counters.refusedCount('relay-rate'), 1)
+    // the second, at the same address: 2 more fill the address budget of 5, the rest refused
+    const two = await receiver.relay.sync.syncWith(sources[1].node.peerId, { signal: AbortSignal.timeout(60_000) })
+    assert.deepEqual([two.stored, two.refused], [2, 2])
+    assert.equal(receiver.relay.counters.refusedCount('relay-rate-ip'), 2)
+    assert.equal(receiver.relay.store.stats().records, 5)
   })
 
   it('publish rate per peer: N messages a minute are stored, the next is refused', async () => {

@@ -48,7 +48,15 @@ export function register (program: Command, ctx: CliContext): void {
         maxRecordsPerKey: config.maxRecordsPerKey,
         maxRecords: config.maxRecords,
         maxBytes: config.maxBytes,
+        maxAckBytes: config.maxAckBytes,
         maxPublishesPerPeerPerMinute: config.maxPublishesPerMinute,
+        maxPublishesPerIpPerMinute: config.maxPublishesPerIpPerMinute,
+        maxPutsPerPeerPerMinute: config.maxPutsPerMinute,
+        maxPutsPerIpPerMinute: config.maxPutsPerIpPerMinute,
+        maxAcksPerPeerPerMinute: config.maxAcksPerMinute,
+        maxAcksPerIpPerMinute: config.maxAcksPerIpPerMinute,
+        maxRelayItemsPerPeerPerMinute: config.maxRelayItemsPerMinute,
+        maxRelayItemsPerIpPerMinute: config.maxRelayItemsPerIpPerMinute,
         maxTopicsPerPeer: config.maxTopicsPerPeer,
         follow: { maxTopicsPerHost: config.maxTopicsPerHost, maxTopics: config.maxTopics, grace: config.followGrace }
       })

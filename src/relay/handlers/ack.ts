@@ -2,15 +2,25 @@ import { validateAck } from '../../record/index.ts'
 import { IptsError } from '../../errors.ts'
 import { refusalReason } from '../refusals.ts'
 import { RelayResponse } from '../../pb/relay.ts'
+import { budgetReason } from '../budget.ts'
 import type { Handler } from './index.ts'
 
 /**
- * ACK: verify the statement was signed by the tag's owner, delete what it covers, keep
- * tombstones, then forward it to other relays. Answers once the store has applied it.
+ * ACK: charged to the sender's `ack` budget (per peer and per address) before its signature is
+ * checked; verify the statement was signed by the tag's owner, delete what it covers, keep the
+ * tombstones the store's rules allow, then forward it to other relays. Answers once the store
+ * has applied it.
  */
 export const handleAck: Handler = async (request, context, reply, options) => {
   if (request.ack == null) {
     await reply({ status: RelayResponse.Status.ERROR, error: 'MissingAck', records: [], done: true }, options)
+    return
+  }
+  const verdict = context.budgets.take('ack', context.remotePeer.toString(), context.remoteAddress, context.now())
+  if (verdict !== 'ok') {
+    const reason = budgetReason('ack', verdict)
+    context.counters.refused(reason)
+    await reply({ status: RelayResponse.Status.REFUSED, error: reason, records: [], done: true }, options)
     return
   }
   let ack
@@ -22,7 +32,8 @@ export const handleAck: Handler = async (request, context, reply, options) => {
     await reply({ status: RelayResponse.Status.REFUSED, error: err.name, records: [], done: true }, options)
     return
   }
-  const { deleted, tombstoned } = await context.store.applyAck(ack, context.now())
+  const { deleted, tombstoned, refused } = await context.store.applyAck(ack, context.now())
+  if (refused > 0) context.counters.refused('ack-state-full')
   if (deleted + tombstoned > 0) {
     context.counters.acksApplied++
     context.onAck(ack.bytes)

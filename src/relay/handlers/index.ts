@@ -8,6 +8,7 @@ import { handleAck } from './ack.ts'
 import { handleInbox } from './inbox.ts'
 import { handlePut } from './put.ts'
 import { handleQuery } from './query.ts'
+import type { Budgets } from '../budget.ts'
 import type { Counters } from '../counters.ts'
 import type { Ingest } from '../ingest.ts'
 import type { RecordStore } from '../store.ts'
@@ -18,11 +19,14 @@ export interface HandlerContext {
   store: RecordStore
   ingest: Ingest
   counters: Counters
+  budgets: Budgets
   log: Logger
   now(): number
   /** An ack was applied: forward it to other relays. */
   onAck(ackBytes: Uint8Array): void
   remotePeer: PeerId
+  /** The budget and uploader key of the connection's address (`addressKey`), when it has one. */
+  remoteAddress?: string
 }
 
 /** Writes one response; resolves when the stream has room for more. */

@@ -1,13 +1,15 @@
 import { RelayResponse } from '../../pb/relay.ts'
+import { budgetReason } from '../budget.ts'
 import { ackedSequence } from './tombstone.ts'
 import type { Handler } from './index.ts'
 
 /**
- * PUT (custody): the record goes through the same ingest path as a topic message. The answer
- * says what the relay now holds for (key, signer): a stale record still gets OK when the relay
- * holds that sequence or better, which is what custody asks. A record covered by a tombstone is
- * refused as `tombstoned` with the tombstone's sequence in `acked`, so a sender that lost its
- * state can number its next record above it.
+ * PUT (custody): charged to the sender's `put` budget (per peer and per address), then the
+ * record goes through the same ingest path as a topic message, counted against the sender's
+ * address for eviction. The answer says what the relay now holds for (key, signer): a stale
+ * record still gets OK when the relay holds that sequence or better, which is what custody asks.
+ * A record covered by a tombstone is refused as `tombstoned` with the tombstone's sequence in
+ * `acked`, so a sender that lost its state can number its next record above it.
  */
 export const handlePut: Handler = async (request, context, reply, options) => {
   if (request.record == null) {
@@ -15,7 +17,14 @@ export const handlePut: Handler = async (request, context, reply, options) => {
     return
   }
   const now = context.now()
-  const result = await context.ingest.ingest(request.record, { now, routingKey: request.key, source: 'custody' })
+  const verdict = context.budgets.take('put', context.remotePeer.toString(), context.remoteAddress, now)
+  if (verdict !== 'ok') {
+    const reason = budgetReason('put', verdict)
+    context.counters.refused(reason)
+    await reply({ status: RelayResponse.Status.REFUSED, error: reason, records: [], done: true }, options)
+    return
+  }
+  const result = await context.ingest.ingest(request.record, { now, routingKey: request.key, source: 'custody', from: context.remoteAddress })
   if (result.status === 'invalid' || result.status === 'refused') {
     context.counters.custody('put-refused')
     await reply({ status: RelayResponse.Status.REFUSED, error: result.reason, records: [], done: true }, options)
