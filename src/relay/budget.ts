@@ -1,9 +1,9 @@
 /**
- * Ingest budgets: how much one peer, and one network address, may make the relay do per minute,
- * on each path a stranger can reach. A budget is a pair of token buckets, one keyed by the
- * sending peer's ID and one by its address (the IPv4 address, or the /64 of an IPv6 address,
- * taken from the connection the request arrived on), and a request needs a token from both:
- * fresh peer IDs from one host share the host's address budget.
+ * Ingest budgets: how much one peer, and one host, may make the relay do per minute, on each
+ * path a stranger can reach. A budget is a pair of token buckets, one keyed by the sending
+ * peer's ID and one by its host (`hostKey` of the connection the request arrived on: the IPv4
+ * address, or the /64 of an IPv6 address), and a request needs a token from both: fresh peer IDs
+ * from one host share the host's budget.
  *
  * | kind     | charged for                                                         | per peer / min | per address / min |
  * | -------- | ------------------------------------------------------------------- | -------------: | ----------------: |
@@ -22,16 +22,13 @@
  * `allow` before and `charge` after; a charge may leave a bucket in debt, which later requests
  * repay before they are allowed.
  */
-import { isIPv4, isIPv6 } from 'node:net'
 import { LRUCache } from 'lru-cache'
 import { minute } from '../constants.ts'
 import {
   DEFAULT_MAX_ACKS_PER_IP_PER_MINUTE, DEFAULT_MAX_ACKS_PER_PEER_PER_MINUTE, DEFAULT_MAX_PUBLISHES_PER_IP_PER_MINUTE,
   DEFAULT_MAX_PUBLISHES_PER_PEER_PER_MINUTE, DEFAULT_MAX_PUTS_PER_IP_PER_MINUTE, DEFAULT_MAX_PUTS_PER_PEER_PER_MINUTE,
-  DEFAULT_MAX_RELAY_ITEMS_PER_IP_PER_MINUTE, DEFAULT_MAX_RELAY_ITEMS_PER_PEER_PER_MINUTE, DEFAULT_MAX_TRACKED_PEERS,
-  IPV6_SUBNET_BITS
+  DEFAULT_MAX_RELAY_ITEMS_PER_IP_PER_MINUTE, DEFAULT_MAX_RELAY_ITEMS_PER_PEER_PER_MINUTE, DEFAULT_MAX_TRACKED_PEERS
 } from './constants.ts'
-import type { Multiaddr } from '@multiformats/multiaddr'
 
 export interface BudgetInit {
   /** custody `PUT`s one peer may make per minute (also the burst). @default 120 */
@@ -129,8 +126,8 @@ export class Budgets {
   }
 
   /**
-   * Whether `peer` (and its address `ip`, as `subnetOf` gives it; undefined when unknown) has
-   * `cost` tokens left for `kind`. Charges nothing.
+   * Whether `peer` (and its host `ip`, as `hostKey` gives it; undefined to charge the peer only)
+   * has `cost` tokens left for `kind`. Charges nothing.
    */
   allow (kind: BudgetKind, peer: string, ip: string | undefined, now: number, cost = 1): BudgetVerdict {
     if (!this.peers[kind].has(peer, now, cost)) return 'peer'
@@ -158,69 +155,4 @@ export class Budgets {
  */
 export function budgetReason (kind: BudgetKind, verdict: Exclude<BudgetVerdict, 'ok'>): string {
   return verdict === 'peer' ? `${kind}-rate` : `${kind}-rate-ip`
-}
-
-/**
- * The address a budget (and eviction's uploader accounting) is keyed by: an IPv4 address as is,
- * an IPv6 address reduced to its /64 (`2001:db8:1:2::/64`; one host commonly holds a whole /64),
- * an IPv4-mapped IPv6 address as its IPv4 address. Undefined for anything else.
- */
-export function subnetOf (ip: string | undefined): string | undefined {
-  if (ip == null) return undefined
-  if (isIPv4(ip)) return ip
-  if (!isIPv6(ip)) return undefined
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)
-  if (mapped != null && isIPv4(mapped[1])) return mapped[1]
-  const groups = expandIPv6(ip.split('%')[0])
-  if (groups == null) return undefined
-  const words = IPV6_SUBNET_BITS / 16
-  return `${groups.slice(0, words).map(g => g.toString(16)).join(':')}::/${IPV6_SUBNET_BITS}`
-}
-
-/** The eight 16-bit groups of a valid IPv6 address (no zone), or undefined. */
-function expandIPv6 (ip: string): number[] | undefined {
-  let text = ip
-  const tail: number[] = []
-  const v4 = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(text)
-  if (v4 != null) {
-    const b = v4[2].split('.').map(Number)
-    tail.push((b[0] << 8) | b[1], (b[2] << 8) | b[3])
-    // keep a trailing '::', drop a single trailing ':'
-    text = v4[1].endsWith('::') ? v4[1] : v4[1].slice(0, -1)
-  }
-  const halves = text.split('::')
-  if (halves.length > 2) return undefined
-  const parse = (s: string): number[] => s === '' ? [] : s.split(':').map(h => parseInt(h, 16))
-  const head = parse(halves[0])
-  const rest = halves.length === 2 ? parse(halves[1]) : []
-  const missing = 8 - tail.length - head.length - rest.length
-  if (missing < 0 || (halves.length === 1 && missing !== 0)) return undefined
-  const groups = [...head, ...new Array<number>(missing).fill(0), ...rest, ...tail]
-  if (groups.some(g => !Number.isInteger(g) || g < 0 || g > 0xffff)) return undefined
-  return groups
-}
-
-/** The IP address a connection came from, or undefined (a circuit or memory address). */
-export function remoteIp (remoteAddr: Multiaddr): string | undefined {
-  for (const c of remoteAddr.getComponents()) {
-    if (c.name === 'ip4' || c.name === 'ip6') return c.value
-  }
-  return undefined
-}
-
-/** The budget key of a connection's remote address: `subnetOf(remoteIp(addr))`. */
-export function addressKey (remoteAddr: Multiaddr): string | undefined {
-  return subnetOf(remoteIp(remoteAddr))
-}
-
-/**
- * The address key of a connected peer: that of its first connection with an IP address, or
- * undefined. For validators that know only a peer ID: `peerAddressKey(node.getConnections(peer))`.
- */
-export function peerAddressKey (connections: Array<{ remoteAddr: Multiaddr }>): string | undefined {
-  for (const c of connections) {
-    const key = addressKey(c.remoteAddr)
-    if (key != null) return key
-  }
-  return undefined
 }

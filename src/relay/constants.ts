@@ -78,9 +78,6 @@ export const DEFAULT_MAX_RELAY_ITEMS_PER_PEER_PER_MINUTE = 20_000
 /** Items relay peers at one address may send per minute. */
 export const DEFAULT_MAX_RELAY_ITEMS_PER_IP_PER_MINUTE = 40_000
 
-/** Prefix length an IPv6 address is reduced to for budgets and uploader accounting (one host commonly holds a /64). */
-export const IPV6_SUBNET_BITS = 64
-
 /** Topics one peer may make the relay follow. */
 export const DEFAULT_MAX_TOPICS_PER_PEER = 1000
 

@@ -38,8 +38,8 @@ export interface IngestOptions {
   routingKey?: Uint8Array
   source: IngestSource
   /**
-   * The address key (`addressKey` in `./budget.ts`) of the peer it came from: the sender for a
-   * custody `PUT`, the forwarding peer for gossip, the sync peer for sync. Eviction is fair
+   * The host (`hostKey` in `./host.ts`) of the peer it came from: the sender for a custody
+   * `PUT`, the forwarding peer for gossip and the feed, the sync peer for sync. Eviction is fair
    * between these; absent, the record counts as "unknown".
    */
   from?: string

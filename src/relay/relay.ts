@@ -9,7 +9,7 @@ import { SafeEventEmitter } from '../events.ts'
 import { RecordValidator, topicForKey } from '../record/index.ts'
 import { RelayRequest, RelayResponse } from '../pb/relay.ts'
 import { minute, second } from '../constants.ts'
-import { Budgets, addressKey, peerAddressKey } from './budget.ts'
+import { Budgets } from './budget.ts'
 import { Counters } from './counters.ts'
 import { LIFETIME_SLACK } from './constants.ts'
 import { ACK_TOPIC, Follower } from './follower.ts'
@@ -190,7 +190,7 @@ export class Relay extends SafeEventEmitter<RelayEvents> {
       counters: this.counters,
       budgets: this.budgets,
       now: this.now,
-      addressOf: (peer) => peerAddressKey(node.getConnections(peer)),
+      hostOf: (peer) => hostKey(node.getConnections(peer)[0]?.remoteAddr),
       onAck: (ack) => { this.safeDispatch('ack:applied', { ack }) }
     })
     this.sync = sync({ ...init.sync, source })({
@@ -340,7 +340,7 @@ export class Relay extends SafeEventEmitter<RelayEvents> {
         log: this.log,
         now: this.now,
         remotePeer: connection.remotePeer,
-        remoteAddress: addressKey(connection.remoteAddr),
+        remoteHost: hostKey(connection.remoteAddr),
         onAck: (ack) => { this.forwardAck(ack) }
       }
       // a long inbox drain may take longer than reading a request: give it its own bound

@@ -24,8 +24,8 @@ export interface RelaySyncSourceComponents {
   counters: Counters
   budgets: Budgets
   now(): number
-  /** The address key (`addressKey`) of a connected peer, if it has one. */
-  addressOf(peer: PeerId): string | undefined
+  /** The host (`hostKey`) a connected peer connects from. */
+  hostOf(peer: PeerId): string
   /** An ack arrived through sync and deleted or tombstoned something. */
   onAck(ackBytes: Uint8Array): void
 }
@@ -55,8 +55,8 @@ export class RelaySyncSource implements SyncSource {
 
   async accept (itemBytes: Uint8Array, from: PeerId): Promise<'stored' | 'ignored' | 'refused'> {
     const now = this.c.now()
-    const address = this.c.addressOf(from)
-    const verdict = this.c.budgets.take('relay', from.toString(), address, now)
+    const host = this.c.hostOf(from)
+    const verdict = this.c.budgets.take('relay', from.toString(), host, now)
     if (verdict !== 'ok') {
       this.c.counters.refused(budgetReason('relay', verdict))
       return 'refused'
@@ -73,7 +73,7 @@ export class RelaySyncSource implements SyncSource {
     }
     switch (item.kind) {
       case 'record': {
-        const result = await this.c.ingest.ingest(item.record, { now, routingKey: item.routingKey, source: 'sync', from: address })
+        const result = await this.c.ingest.ingest(item.record, { now, routingKey: item.routingKey, source: 'sync', from: host })
         if (result.status === 'stored') return 'stored'
         if (result.status === 'invalid' || result.status === 'refused') return 'refused'
         return 'ignored'

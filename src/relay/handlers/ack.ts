@@ -16,7 +16,7 @@ export const handleAck: Handler = async (request, context, reply, options) => {
     await reply({ status: RelayResponse.Status.ERROR, error: 'MissingAck', records: [], done: true }, options)
     return
   }
-  const verdict = context.budgets.take('ack', context.remotePeer.toString(), context.remoteAddress, context.now())
+  const verdict = context.budgets.take('ack', context.remotePeer.toString(), context.remoteHost, context.now())
   if (verdict !== 'ok') {
     const reason = budgetReason('ack', verdict)
     context.counters.refused(reason)

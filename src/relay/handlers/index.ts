@@ -25,8 +25,8 @@ export interface HandlerContext {
   /** An ack was applied: forward it to other relays. */
   onAck(ackBytes: Uint8Array): void
   remotePeer: PeerId
-  /** The budget and uploader key of the connection's address (`addressKey`), when it has one. */
-  remoteAddress?: string
+  /** The connection's host (`hostKey`): the budget and uploader key of the peer's address. */
+  remoteHost: string
 }
 
 /** Writes one response; resolves when the stream has room for more. */

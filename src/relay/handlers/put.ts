@@ -17,14 +17,14 @@ export const handlePut: Handler = async (request, context, reply, options) => {
     return
   }
   const now = context.now()
-  const verdict = context.budgets.take('put', context.remotePeer.toString(), context.remoteAddress, now)
+  const verdict = context.budgets.take('put', context.remotePeer.toString(), context.remoteHost, now)
   if (verdict !== 'ok') {
     const reason = budgetReason('put', verdict)
     context.counters.refused(reason)
     await reply({ status: RelayResponse.Status.REFUSED, error: reason, records: [], done: true }, options)
     return
   }
-  const result = await context.ingest.ingest(request.record, { now, routingKey: request.key, source: 'custody', from: context.remoteAddress })
+  const result = await context.ingest.ingest(request.record, { now, routingKey: request.key, source: 'custody', from: context.remoteHost })
   if (result.status === 'invalid' || result.status === 'refused') {
     context.counters.custody('put-refused')
     await reply({ status: RelayResponse.Status.REFUSED, error: result.reason, records: [], done: true }, options)

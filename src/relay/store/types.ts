@@ -23,7 +23,7 @@ export interface StoreInit {
 
 export interface PutOptions {
   /**
-   * The address key the record came from (`addressKey` of the connection: an IPv4 address or
+   * The host the record came from (`hostKey` of the connection: an IPv4 address or
    * an IPv6 /64); eviction is fair between these. Absent: "unknown", one uploader of its own.
    */
   from?: string

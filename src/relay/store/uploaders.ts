@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto'
 
 /**
- * A 32-bit uploader id for an address key (see `addressKey` in `../budget.ts`), keyed by a
+ * A 32-bit uploader id for a host key (see `hostKey` in `../host.ts`), keyed by a
  * per-store secret so that nobody can pick addresses whose ids collide with someone else's.
  * 0 stands for "unknown" (no address: a local write, or a record from before layout 2).
  */
