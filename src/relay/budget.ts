@@ -27,8 +27,10 @@ import { minute } from '../constants.ts'
 import {
   DEFAULT_MAX_ACKS_PER_IP_PER_MINUTE, DEFAULT_MAX_ACKS_PER_PEER_PER_MINUTE, DEFAULT_MAX_PUBLISHES_PER_IP_PER_MINUTE,
   DEFAULT_MAX_PUBLISHES_PER_PEER_PER_MINUTE, DEFAULT_MAX_PUTS_PER_IP_PER_MINUTE, DEFAULT_MAX_PUTS_PER_PEER_PER_MINUTE,
-  DEFAULT_MAX_RELAY_ITEMS_PER_IP_PER_MINUTE, DEFAULT_MAX_RELAY_ITEMS_PER_PEER_PER_MINUTE, DEFAULT_MAX_TRACKED_PEERS
+  DEFAULT_MAX_RELAY_ITEMS_PER_IP_PER_MINUTE, DEFAULT_MAX_RELAY_ITEMS_PER_PEER_PER_MINUTE, DEFAULT_MAX_TRACKED_PEERS,
+  GOSSIP_REPEAT_COST
 } from './constants.ts'
+import type { IngestResult } from './ingest.ts'
 
 export interface BudgetInit {
   /** custody `PUT`s one peer may make per minute (also the burst). @default 120 */
@@ -155,4 +157,14 @@ export class Budgets {
  */
 export function budgetReason (kind: BudgetKind, verdict: Exclude<BudgetVerdict, 'ok'>): string {
   return verdict === 'peer' ? `${kind}-rate` : `${kind}-rate-ip`
+}
+
+/**
+ * What a gossip message costs once its ingest result is known (for `charge` after `allow`): a
+ * token for a record stored, invalid or refused, `GOSSIP_REPEAT_COST` for one that brought
+ * nothing new (duplicate, stale, tombstoned), so a peer forwarding what the relay already holds
+ * (relays republish hourly) is not throttled as if it were flooding.
+ */
+export function gossipCost (status: IngestResult['status']): number {
+  return status === 'duplicate' || status === 'stale' || status === 'tombstoned' ? GOSSIP_REPEAT_COST : 1
 }

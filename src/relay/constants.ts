@@ -54,6 +54,13 @@ export const ACK_COPY_BASE = KiB
 /** Record messages accepted per forwarding peer per minute over gossip (token bucket; the burst is the same number). */
 export const DEFAULT_MAX_PUBLISHES_PER_PEER_PER_MINUTE = 600
 
+/**
+ * Tokens a gossip message costs when it brought nothing new (a duplicate, stale or tombstoned
+ * record: relays republish what their peers already hold every hour), against 1 for a record
+ * stored or refused.
+ */
+export const GOSSIP_REPEAT_COST = 0.1
+
 /** Record messages accepted per forwarding address (IPv4, or IPv6 /64) per minute over gossip. */
 export const DEFAULT_MAX_PUBLISHES_PER_IP_PER_MINUTE = 3000
 

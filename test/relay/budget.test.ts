@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { multiaddr } from '@multiformats/multiaddr'
-import { Budgets, budgetReason } from '../../src/relay/budget.ts'
+import { Budgets, budgetReason, gossipCost } from '../../src/relay/budget.ts'
 import { hostKey, subnetOf } from '../../src/relay/host.ts'
 import {
   DEFAULT_MAX_ACKS_PER_IP_PER_MINUTE, DEFAULT_MAX_ACKS_PER_PEER_PER_MINUTE, DEFAULT_MAX_PUBLISHES_PER_IP_PER_MINUTE,
@@ -80,6 +80,19 @@ describe('Budgets', () => {
     b.take('put', 'b', undefined, T0)
     b.take('put', 'c', undefined, T0)
     assert.equal(b.take('put', 'a', undefined, T0), 'ok')
+  })
+
+  it('charges a gossip message by what it brought: a token if new or bad, a tenth if a repeat', () => {
+    assert.equal(gossipCost('stored'), 1)
+    assert.equal(gossipCost('invalid'), 1)
+    assert.equal(gossipCost('refused'), 1)
+    for (const status of ['duplicate', 'stale', 'tombstoned'] as const) assert.equal(gossipCost(status), 0.1)
+    // 600 a minute: a relay peer republishing 1,200 known records a minute costs 120 tokens
+    const b = new Budgets()
+    for (let i = 0; i < 1200; i++) {
+      assert.equal(b.allow('gossip', 'relay', '10.0.0.1', T0), 'ok')
+      b.charge('gossip', 'relay', '10.0.0.1', T0, gossipCost('duplicate'))
+    }
   })
 
   it('labels refusals by kind and bucket', () => {
