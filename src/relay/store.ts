@@ -16,7 +16,6 @@
  * | `a` symbol:u64be                      | `01` until:f64 ack-bytes                          | an applied ack, kept to forward (sync) |
  * | `s` symbol:u64be                      | the record's `r` key                              | sync symbol -> record |
  * | `u` uploader:u32be order:u64be        | the record's `r` key                              | an uploader's records, oldest first (eviction) |
- * | `k` u16be(len rk) rk uploader:u32be order:u64be | the record's signer                     | a key's records by uploader (fair share of a full key) |
  * | `e` floor(time):u64be target-key      | records: symbol:u64be size:u32be uploader:u32be order:u64be; acks: size:u32be; tombstones: empty | expiry index |
  * | `m` "layout"                          | `02`                                              | layout version (layout 1 is migrated on open) |
  * | `m` "uploader-key"                    | 16 random bytes                                   | keys uploader ids |
@@ -48,7 +47,8 @@
  * 31 bytes per record (160 when every record has its own key, the worst case); the process's
  * anonymous RSS grows ~40 bytes per record beyond a fixed ~40 MiB (LevelDB's caches, V8's young
  * generation at `--max-semi-space-size=16`), against 251 bytes of record and ~450 on disk
- * (layout 1; layout 2 adds the `u` and `k` entries, ~80 bytes of keys and values per record).
+ * (layout 1; layout 2 adds 12 bytes to each record and its expiry entry, and a `u` entry of ~60
+ * bytes: one more LevelDB write per put).
  *
  * ## Sync symbols
  * The symbol of a record is big-endian uint64 of the first 8 bytes of
@@ -67,9 +67,9 @@ import {
 } from './constants.ts'
 import { KeyTable } from './store/key-table.ts'
 import {
-  ACK, EXPIRY, KEY_UPLOADER, LAYOUT_KEY, LAYOUT_VERSION, RECORD, RECORD_HEADER, SYMBOL, TOMBSTONE, UPLOADER_SECRET_KEY,
+  ACK, EXPIRY, LAYOUT_KEY, LAYOUT_VERSION, RECORD, RECORD_HEADER, SYMBOL, TOMBSTONE, UPLOADER_SECRET_KEY,
   ackSymbol, bytesEqual, decodeAckValue, decodeRecordHeader, decodeTombstone, expiryBound, expiryKey, keyPrefix,
-  locationKey, parseKeyUploaderKey, parseLocationKey, recordSymbol, symbolKey, uploaderIndexKeys, uploaderPrefix, upperBound
+  locationKey, parseLocationKey, recordSymbol, symbolKey, uploaderKey, uploaderPrefix, upperBound
 } from './store/layout.ts'
 import type { RecordHeader } from './store/layout.ts'
 import { batches, entries, getMany, getOne, readRange, table, write } from './store/level.ts'
@@ -78,7 +78,7 @@ import { migrateV1 } from './store/migrate.ts'
 import { SymbolSet, split } from './store/symbol-set.ts'
 import { UploaderTable, uploaderId } from './store/uploaders.ts'
 import { ackEntries, planAck } from './store/acks.ts'
-import { decidePut, newGroup, standIn } from './store/decide.ts'
+import { decidePut, keyVictim, newGroup, standIn } from './store/decide.ts'
 import { planPurge } from './store/purge.ts'
 import { rebuildIndex, verifyStore } from './store/scans.ts'
 import type { Decision, Effect, Group } from './store/decide.ts'
@@ -530,7 +530,6 @@ export class RecordStore extends SafeEventEmitter<RecordStoreEvents> {
     const { routingKey, signer } = record
     const loc = locationKey(RECORD, routingKey, signer)
     let evicted = 0
-    let purged = false
     // every pass either returns or deletes at least one record, so this ends
     for (;;) {
       const keys = [loc]
@@ -539,13 +538,14 @@ export class RecordStore extends SafeEventEmitter<RecordStoreEvents> {
       const d = this.decide(record, now, value, tomb, newGroup(), recordSymbol(routingKey, record.bytes), uploader)
       if (d.kind === 'result') return d.result
       if (d.kind === 'key-full') {
-        // expired records still count until purged: drop this key's first
-        if (!purged) {
-          await this.purgeKey(routingKey, now)
-          purged = true
+        // expired records still count until purged: drop this key's first, else share it fairly
+        const held = await this.readRecords(routingKey, this.maxRecordsPerKey + 1)
+        const expired = held.filter(([, value]) => decodeRecordHeader(value).eol < now)
+        if (expired.length > 0) {
+          await this.deleteRecords(expired, 'expired')
           continue
         }
-        const victim = await this.keyVictim(routingKey, uploader)
+        const victim = keyVictim(held, uploader)
         if (victim == null) return { status: 'refused', reason: 'key-full' }
         await this.deleteRecords([victim], 'evicted')
         evicted++
@@ -562,33 +562,6 @@ export class RecordStore extends SafeEventEmitter<RecordStoreEvents> {
       this.apply(d.effect)
       return { status: 'stored', evicted }
     }
-  }
-
-  /**
-   * The record a new signer's record displaces in a full key: the oldest record, in that key,
-   * of the uploader holding the most records there, if it holds at least two more than
-   * `uploader` (so that after the swap it still holds at least as many). Reads the key's `k`
-   * index: at most `maxRecordsPerKey` small entries.
-   */
-  private async keyVictim (routingKey: Uint8Array, uploader: number): Promise<Entry | undefined> {
-    const prefix = keyPrefix(KEY_UPLOADER, routingKey)
-    const rows = await readRange(this.db(), { gte: prefix, lt: upperBound(prefix), limit: this.maxRecordsPerKey + 1 })
-    const counts = new Map<number, { count: number, signer: Uint8Array }>()
-    for (const [key, signer] of rows) {
-      const { uploader: u } = parseKeyUploaderKey(key, prefix.length)
-      const c = counts.get(u)
-      // rows are ordered by uploader, then order: an uploader's first row is its oldest
-      if (c == null) counts.set(u, { count: 1, signer })
-      else c.count++
-    }
-    let largest: { count: number, signer: Uint8Array } | undefined
-    for (const c of counts.values()) {
-      if (largest == null || c.count > largest.count) largest = c
-    }
-    if (largest == null || largest.count < (counts.get(uploader)?.count ?? 0) + 2) return undefined
-    const loc = locationKey(RECORD, routingKey, largest.signer)
-    const value = await getOne(this.db(), loc)
-    return value == null ? undefined : [loc, value]
   }
 
   /**
@@ -648,13 +621,6 @@ export class RecordStore extends SafeEventEmitter<RecordStoreEvents> {
     this.records += effect.addRecords
     this.bytes += effect.addBytes
     this.safeDispatchEvent('stored', { detail: effect.event })
-  }
-
-  /** Deletes the expired records of one key (at most `maxRecordsPerKey` reads). */
-  private async purgeKey (routingKey: Uint8Array, now: number): Promise<void> {
-    const entries = await this.readRecords(routingKey, this.maxRecordsPerKey + 1)
-    const expired = entries.filter(([, value]) => decodeRecordHeader(value).eol < now)
-    if (expired.length > 0) await this.deleteRecords(expired, 'expired')
   }
 
   private async readRecords (routingKey: Uint8Array, limit: number): Promise<Array<[Uint8Array, Uint8Array]>> {
@@ -773,13 +739,11 @@ export class RecordStore extends SafeEventEmitter<RecordStoreEvents> {
 
 /** The record and its index entries, to delete. */
 function recordDeletion (key: Uint8Array, header: RecordHeader): Op[] {
-  const [u, k] = uploaderIndexKeys(parseLocationKey(key).routingKey, header)
   return [
     { type: 'del', key },
     { type: 'del', key: expiryKey(header.eol, key) },
     { type: 'del', key: symbolKey(SYMBOL, header.hi, header.lo) },
-    { type: 'del', key: u },
-    { type: 'del', key: k }
+    { type: 'del', key: uploaderKey(header.uploader, header.order) }
   ]
 }
 

@@ -7,8 +7,9 @@
 import { compareRecords } from '../../record/index.ts'
 import {
   RECORD, RECORD_HEADER, SYMBOL, bytesEqual, decodeRecordHeader, decodeTombstone, encodeRecordValue,
-  expiryKey, expiryValue, keyUploaderKey, locationKey, symbolKey, uploaderIndexKeys, uploaderKey
+  expiryKey, expiryValue, locationKey, symbolKey, uploaderKey
 } from './layout.ts'
+import type { Entry } from './level.ts'
 import type { KeyTable } from './key-table.ts'
 import type { RecordHeader } from './layout.ts'
 import type { Op } from './level.ts'
@@ -121,20 +122,17 @@ export function decidePut (record: IptsRecord, now: number, value: Uint8Array | 
   const stored = encodeRecordValue(header, record.bytes)
   const ops: Op[] = []
   if (held != null) {
-    const [u, k] = uploaderIndexKeys(routingKey, held)
     ops.push(
       { type: 'del', key: expiryKey(held.eol, loc) },
       { type: 'del', key: symbolKey(SYMBOL, held.hi, held.lo) },
-      { type: 'del', key: u },
-      { type: 'del', key: k }
+      { type: 'del', key: uploaderKey(held.uploader, held.order) }
     )
   }
   ops.push(
     { type: 'put', key: loc, value: stored },
     { type: 'put', key: expiryKey(record.eol, loc), value: expiryValue({ hi: sym.hi, lo: sym.lo, size, uploader, order }) },
     { type: 'put', key: symbolKey(SYMBOL, sym.hi, sym.lo), value: loc },
-    { type: 'put', key: uploaderKey(uploader, order), value: loc },
-    { type: 'put', key: keyUploaderKey(routingKey, uploader, order), value: signer }
+    { type: 'put', key: uploaderKey(uploader, order), value: loc }
   )
   group.written.set(locId, stored)
   group.keys.set(keyId, { records: (pending?.records ?? 0) + addRecords, bytes: (pending?.bytes ?? 0) + addBytes })
@@ -155,6 +153,34 @@ export function decidePut (record: IptsRecord, now: number, value: Uint8Array | 
       event: { routingKey, signer, bytes: record.bytes, sequence: record.sequence, eol: record.eol, replaced: held != null }
     }
   }
+}
+
+/**
+ * The record a new signer's record displaces in a full key, from the key's records as read
+ * (`[location, value]`): the oldest record of the uploader holding the most records there, if it
+ * holds at least two more than `uploader` (so that after the swap it still holds at least as
+ * many: the split between two uploaders never ping-pongs). Undefined: the put is refused.
+ */
+export function keyVictim (records: Entry[], uploader: number): Entry | undefined {
+  const held = new Map<number, { count: number, oldest: Entry, order: number }>()
+  for (const entry of records) {
+    const { uploader: u, order } = decodeRecordHeader(entry[1])
+    const h = held.get(u)
+    if (h == null) held.set(u, { count: 1, oldest: entry, order })
+    else {
+      h.count++
+      if (order < h.order) {
+        h.oldest = entry
+        h.order = order
+      }
+    }
+  }
+  let largest: { count: number, oldest: Entry } | undefined
+  for (const h of held.values()) {
+    if (largest == null || h.count > largest.count) largest = h
+  }
+  if (largest == null || largest.count < (held.get(uploader)?.count ?? 0) + 2) return undefined
+  return largest.oldest
 }
 
 const IPTS = new TextEncoder().encode('/ipts/')

@@ -14,7 +14,6 @@ export const ACK = 0x61 // 'a'
 export const EXPIRY = 0x65 // 'e'
 export const SYMBOL = 0x73 // 's'
 export const UPLOADER = 0x75 // 'u'
-export const KEY_UPLOADER = 0x6b // 'k'
 export const META = 0x6d // 'm'
 
 /** Value of index entries that need none. */
@@ -146,29 +145,6 @@ export function uploaderPrefix (uploader: number): Uint8Array {
   return out
 }
 
-/**
- * `k | u16be(len rk) | rk | uploader u32be | order u64be` -> the record's signer: a routing
- * key's records by uploader, oldest first, so a full key is shared fairly between uploaders.
- */
-export function keyUploaderKey (routingKey: Uint8Array, uploader: number, order: number): Uint8Array {
-  const prefix = keyPrefix(KEY_UPLOADER, routingKey)
-  const out = new Uint8Array(prefix.length + 12)
-  out.set(prefix)
-  writeU32(out, prefix.length, uploader)
-  writeU64(out, prefix.length + 4, order)
-  return out
-}
-
-/** The uploader and order of a `k` key whose routing key is `prefixLength` bytes of prefix. */
-export function parseKeyUploaderKey (key: Uint8Array, prefixLength: number): { uploader: number, order: number } {
-  if (key.length !== prefixLength + 12) throw new StoreCorruptError('bad key-uploader key')
-  return { uploader: readU32(key, prefixLength), order: readU64(key, prefixLength + 4) }
-}
-
-/** The `u` and `k` index entries of a record, for deleting them with it. */
-export function uploaderIndexKeys (routingKey: Uint8Array, header: { uploader: number, order: number }): [Uint8Array, Uint8Array] {
-  return [uploaderKey(header.uploader, header.order), keyUploaderKey(routingKey, header.uploader, header.order)]
-}
 
 export function encodeTombstone (t: TombstoneValue): Uint8Array {
   const out = new Uint8Array(TOMBSTONE_VALUE)

@@ -3,7 +3,7 @@
  * - record values gain the uploader (0, unknown: layout 1 did not record it) and an arrival
  *   order (the key order of the records, as good as any for records of unknown arrival), and
  *   their expiry entries carry both;
- * - each record gets its `u` and `k` index entries;
+ * - each record gets its `u` index entry;
  * - ack expiry entries gain the ack's size.
  * Each chunk is one atomic batch and the layout byte is written last, so a migration cut short
  * runs again on the next open and skips what it already converted.
@@ -11,7 +11,7 @@
 import { StoreCorruptError } from '../../errors.ts'
 import {
   ACK, ACK_HEADER, LAYOUT_KEY, RECORD, RECORD_FORMAT, ackExpiryValue, decodeAckValue, decodeRecordHeader, encodeRecordValue,
-  expiryKey, expiryValue, keyUploaderKey, parseLocationKey, uploaderKey
+  expiryKey, expiryValue, uploaderKey
 } from './layout.ts'
 import { readRange, table, write } from './level.ts'
 import type { Db, Op } from './level.ts'
@@ -31,12 +31,10 @@ export async function migrateV1 (db: Db): Promise<void> {
     const view = new DataView(value.buffer, value.byteOffset, value.byteLength)
     const header = { eol: view.getFloat64(1), sequence: view.getBigUint64(9), hi: view.getUint32(17), lo: view.getUint32(21), uploader: 0, order: ++order }
     const bytes = value.subarray(V1_HEADER)
-    const { routingKey, signer } = parseLocationKey(key)
     ops.push(
       { type: 'put', key, value: encodeRecordValue(header, bytes) },
       { type: 'put', key: expiryKey(header.eol, key), value: expiryValue({ hi: header.hi, lo: header.lo, size: bytes.length, uploader: 0, order: header.order }) },
-      { type: 'put', key: uploaderKey(0, header.order), value: key },
-      { type: 'put', key: keyUploaderKey(routingKey, 0, header.order), value: signer.slice() }
+      { type: 'put', key: uploaderKey(0, header.order), value: key }
     )
   })
   await eachChunk(db, ACK, (key, value, ops) => {

@@ -6,7 +6,7 @@
 import { StoreCorruptError } from '../../errors.ts'
 import {
   ACK, RECORD, SYMBOL, TOMBSTONE, decodeAckExpiryValue, decodeExpiryValue, parseExpiryKey, parseLocationKey, parseSymbolKey,
-  symbolKey, uploaderIndexKeys
+  symbolKey, uploaderKey
 } from './layout.ts'
 import type { Entry, Op } from './level.ts'
 
@@ -37,8 +37,7 @@ export function planPurge (expired: Entry[]): PurgePlan {
       case RECORD: {
         const e = decodeExpiryValue(value)
         const { routingKey, signer } = parseLocationKey(target)
-        const [u, k] = uploaderIndexKeys(routingKey, e)
-        plan.ops.push({ type: 'del', key: symbolKey(SYMBOL, e.hi, e.lo) }, { type: 'del', key: u }, { type: 'del', key: k })
+        plan.ops.push({ type: 'del', key: symbolKey(SYMBOL, e.hi, e.lo) }, { type: 'del', key: uploaderKey(e.uploader, e.order) })
         plan.records.push({ routingKey, signer, hi: e.hi, lo: e.lo, size: e.size, uploader: e.uploader })
         break
       }

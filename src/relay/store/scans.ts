@@ -4,9 +4,9 @@
  */
 import { StoreCorruptError } from '../../errors.ts'
 import {
-  ACK, ACK_HEADER, EXPIRY, KEY_UPLOADER, RECORD, RECORD_HEADER, SYMBOL, TOMBSTONE, UPLOADER, bytesEqual, decodeAckExpiryValue,
-  decodeExpiryValue, decodeRecordHeader, decodeTombstone, expiryKey, keyPrefix, parseExpiryKey, parseLocationKey,
-  parseSymbolKey, recordSymbol, symbolKey, uploaderIndexKeys
+  ACK, ACK_HEADER, EXPIRY, RECORD, RECORD_HEADER, SYMBOL, TOMBSTONE, UPLOADER, bytesEqual, decodeAckExpiryValue,
+  decodeExpiryValue, decodeRecordHeader, decodeTombstone, expiryKey, parseExpiryKey, parseLocationKey,
+  parseSymbolKey, recordSymbol, symbolKey, uploaderKey
 } from './layout.ts'
 import { batches, entries, getMany, getOne, table } from './level.ts'
 import { join } from './symbol-set.ts'
@@ -102,10 +102,8 @@ export async function verifyStore (db: Db, index: IndexView): Promise<string[]> 
     }
     if (s == null || !bytesEqual(s, key)) problems.push(`record ${hex}: no symbol entry`)
     if (!index.symbols.hasParts(header.hi, header.lo)) problems.push(`record ${hex}: symbol not in memory`)
-    const [u, k] = uploaderIndexKeys(routingKey, header)
-    const [uv, kv] = await getMany(db, [u, k])
+    const uv = await getOne(db, uploaderKey(header.uploader, header.order))
     if (uv == null || !bytesEqual(uv, key)) problems.push(`record ${hex}: no uploader entry`)
-    if (kv == null || !bytesEqual(kv, parseLocationKey(key).signer)) problems.push(`record ${hex}: no key-uploader entry`)
     if (e != null && decodeExpiryValue(e).uploader !== header.uploader) problems.push(`record ${hex}: expiry entry names another uploader`)
     const up = perUploader.get(header.uploader) ?? { records: 0, bytes: 0 }
     up.records++
@@ -117,15 +115,7 @@ export async function verifyStore (db: Db, index: IndexView): Promise<string[]> 
     uploaderEntries++
     if (await getOne(db, target) == null) problems.push('uploader entry: dangling')
   }
-  let keyUploaderEntries = 0
-  for await (const [key, signer] of entries(db, table(KEY_UPLOADER))) {
-    keyUploaderEntries++
-    const routingKey = parseLocationKey(key).routingKey
-    const loc = new Uint8Array([...keyPrefix(RECORD, routingKey), ...signer])
-    if (await getOne(db, loc) == null) problems.push('key-uploader entry: dangling')
-  }
   if (uploaderEntries !== records) problems.push(`uploader entries: ${uploaderEntries} for ${records} records`)
-  if (keyUploaderEntries !== records) problems.push(`key-uploader entries: ${keyUploaderEntries} for ${records} records`)
   for (const [id, held] of perUploader) {
     const mem = index.uploaders.get(id)
     if (mem?.records !== held.records || mem?.bytes !== held.bytes) problems.push(`uploader ${id}: ${held.records} records on disk, ${mem?.records} in memory`)
