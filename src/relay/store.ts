@@ -6,7 +6,8 @@
  *
  * ## Layout
  * Binary keys; `u16be`/`u64be` are big-endian integers, `f64` an IEEE double (big-endian), and
- * every value starts with a format byte (`01`). `rk` is the routing key (`/ipts/` + tag multihash
+ * record, tombstone and ack values start with a format byte (`02` for records, `01` for the
+ * others). `rk` is the routing key (`/ipts/` + tag multihash
  * or `/ipns/` + name multihash), `signer` the signer's multihash (a plain record's name).
  *
  * | key                                   | value                                             | holds |
