@@ -171,10 +171,32 @@ export class LifetimeTooLongError extends PolicyError {
   override name = 'LifetimeTooLongError'
 }
 
-/** The peer published more than `maxPublishesPerPeerPerMinute`. */
+/**
+ * The peer sent more than its budget a minute on the path (`maxPutsPerPeerPerMinute`,
+ * `maxAcksPerPeerPerMinute`, `maxPublishesPerPeerPerMinute`, `maxRelayItemsPerPeerPerMinute`).
+ */
 export class RateLimitedError extends PolicyError {
   static override name = 'RateLimitedError'
   override name = 'RateLimitedError'
+}
+
+/**
+ * The peers of one host (IP address; IPv6: one /64) sent more than the host's budget a minute on
+ * the path (`maxPutsPerIpPerMinute`, `maxAcksPerIpPerMinute`, `maxPublishesPerIpPerMinute`,
+ * `maxRelayItemsPerIpPerMinute`).
+ */
+export class HostRateLimitedError extends PolicyError {
+  static override name = 'HostRateLimitedError'
+  override name = 'HostRateLimitedError'
+}
+
+/**
+ * The relay's acknowledgement state is at `maxAckBytes`: an ack deleted what it covered, but no
+ * tombstone (or copy of the ack) was kept for it.
+ */
+export class AckStateFullError extends PolicyError {
+  static override name = 'AckStateFullError'
+  override name = 'AckStateFullError'
 }
 
 /** The peer already made the relay follow `maxTopicsPerPeer` topics. */
@@ -195,13 +217,16 @@ export class TopicsFullError extends PolicyError {
   override name = 'TopicsFullError'
 }
 
-/** The routing key already holds `maxRecordsPerKey` records from other signers. */
+/**
+ * The routing key already holds `maxRecordsPerKey` records from other signers, and no other host
+ * holds enough of them to give one up (see the eviction policy in docs/protocol.md).
+ */
 export class KeyFullError extends PolicyError {
   static override name = 'KeyFullError'
   override name = 'KeyFullError'
 }
 
-/** The store cannot make room within `maxRecords` / `maxBytes`, even by evicting other keys. */
+/** The record is larger than `maxBytes`: no eviction can make room for it. */
 export class StoreFullError extends PolicyError {
   static override name = 'StoreFullError'
   override name = 'StoreFullError'

@@ -152,11 +152,12 @@ export class Budgets {
 }
 
 /**
- * The refusal label of a budget verdict: `<kind>-rate` when the peer's bucket ran out,
- * `<kind>-rate-ip` when its address's did.
+ * The refusal a budget verdict stands for (src/relay/refusals.ts): `RateLimitedError` when the
+ * peer's bucket ran out, `HostRateLimitedError` when its host's did. Which path it was is the
+ * refusal's source.
  */
-export function budgetReason (kind: BudgetKind, verdict: Exclude<BudgetVerdict, 'ok'>): string {
-  return verdict === 'peer' ? `${kind}-rate` : `${kind}-rate-ip`
+export function budgetReason (verdict: Exclude<BudgetVerdict, 'ok'>): 'RateLimitedError' | 'HostRateLimitedError' {
+  return verdict === 'peer' ? 'RateLimitedError' : 'HostRateLimitedError'
 }
 
 /**

@@ -89,8 +89,8 @@ export class Ingest {
     }
     if (result.status === 'refused') {
       const error = result.reason === 'key-full'
-        ? new KeyFullError(`the key already holds ${store.maxRecordsPerKey} records from other signers`)
-        : new StoreFullError('no room within maxRecords / maxBytes, even by evicting other keys')
+        ? new KeyFullError(`the key already holds ${store.maxRecordsPerKey} records from other signers, and no other host holds two more of them`)
+        : new StoreFullError(`the record is larger than maxBytes (${store.maxBytes})`)
       const reason = refusalReason(error)
       counters.refused(reason, options.source)
       return { status: 'refused', reason, error }

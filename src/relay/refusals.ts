@@ -28,12 +28,14 @@ export const REFUSALS = {
   InvalidSyncItemError: { kind: 'invalid', meaning: 'sync item malformed or too large' },
   RecordOverSizeLimitError: { kind: 'limit', meaning: 'record larger than maxRecordSize (policy check)' },
   LifetimeTooLongError: { kind: 'limit', meaning: 'EOL further away than maxLifetime' },
-  RateLimitedError: { kind: 'limit', meaning: 'peer published more than maxPublishesPerPeerPerMinute' },
+  RateLimitedError: { kind: 'limit', meaning: 'peer over its budget a minute on the path (maxPuts/Acks/Publishes/RelayItemsPerPeerPerMinute)' },
+  HostRateLimitedError: { kind: 'limit', meaning: 'peers of one host (IP address, IPv6 /64) over the host\'s budget a minute on the path (max...PerIpPerMinute)' },
   TooManyTopicsError: { kind: 'limit', meaning: 'peer already made the relay follow maxTopicsPerPeer topics' },
   HostTooManyTopicsError: { kind: 'limit', meaning: 'peers of one host (IP address, IPv6 /64) already made the relay follow maxTopicsPerHost topics' },
   TopicsFullError: { kind: 'limit', meaning: 'relay already follows maxTopics record topics' },
-  KeyFullError: { kind: 'limit', meaning: 'receiver (or name) already holds maxRecordsPerKey records from other senders' },
-  StoreFullError: { kind: 'limit', meaning: 'no room within maxRecords / maxBytes, even by evicting colder receivers' }
+  KeyFullError: { kind: 'limit', meaning: 'receiver (or name) already holds maxRecordsPerKey records from other senders, and no other host holds two more of them than the sender\'s' },
+  StoreFullError: { kind: 'limit', meaning: 'record larger than maxBytes: no eviction can make room' },
+  AckStateFullError: { kind: 'limit', meaning: 'ack state at maxAckBytes: the ack deleted what it covered but left no tombstone or copy' }
 } as const satisfies Record<string, { kind: 'invalid' | 'limit', meaning: string }>
 
 /** A refusal's name: the class name of the error that stands for it. */

@@ -75,7 +75,7 @@ export interface RelayLimit {
   /** the option (and config.json key) that sets it */
   name: string
   value: number
-  unit: 'bytes' | 'ms' | 'records' | 'topics' | 'publishes/min'
+  unit: 'bytes' | 'ms' | 'records' | 'topics' | 'publishes/min' | 'requests/min' | 'items/min'
   /** the amount the limit caps, now (limits on totals only) */
   used?: number
   /** the refusal the limit causes */
@@ -254,6 +254,7 @@ export class Relay extends SafeEventEmitter<RelayEvents> {
   status (): RelayStatus {
     const stats = this.store.stats()
     const p = this.policy
+    const b = this.budgets
     const limit = (name: string, value: number, unit: RelayLimit['unit'], reason: RefusalReason, used?: number): RelayLimit =>
       ({ name, value, unit, ...(used != null ? { used } : {}), reason, refused: this.counters.refusedCount(reason) })
     return {
@@ -271,7 +272,15 @@ export class Relay extends SafeEventEmitter<RelayEvents> {
         limit('maxRecordsPerKey', p.maxRecordsPerKey, 'records', 'KeyFullError'),
         limit('maxRecordSize', p.maxRecordSize, 'bytes', 'RecordTooLargeError'),
         limit('maxLifetime', p.maxLifetime, 'ms', 'LifetimeTooLongError'),
+        limit('maxAckBytes', p.maxAckBytes, 'bytes', 'AckStateFullError', stats.ackStateBytes),
         limit('maxPublishesPerPeerPerMinute', p.maxPublishesPerPeerPerMinute, 'publishes/min', 'RateLimitedError'),
+        limit('maxPublishesPerIpPerMinute', b.limits('gossip').ip, 'publishes/min', 'HostRateLimitedError'),
+        limit('maxPutsPerPeerPerMinute', b.limits('put').peer, 'requests/min', 'RateLimitedError'),
+        limit('maxPutsPerIpPerMinute', b.limits('put').ip, 'requests/min', 'HostRateLimitedError'),
+        limit('maxAcksPerPeerPerMinute', b.limits('ack').peer, 'requests/min', 'RateLimitedError'),
+        limit('maxAcksPerIpPerMinute', b.limits('ack').ip, 'requests/min', 'HostRateLimitedError'),
+        limit('maxRelayItemsPerPeerPerMinute', b.limits('relay').peer, 'items/min', 'RateLimitedError'),
+        limit('maxRelayItemsPerIpPerMinute', b.limits('relay').ip, 'items/min', 'HostRateLimitedError'),
         limit('maxTopicsPerPeer', p.maxTopicsPerPeer, 'topics', 'TooManyTopicsError'),
         limit('maxTopicsPerHost', this.follower.limits.maxTopicsPerHost, 'topics', 'HostTooManyTopicsError'),
         limit('maxTopics', this.follower.limits.maxTopics, 'topics', 'TopicsFullError', this.follower.topics())

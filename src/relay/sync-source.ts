@@ -58,7 +58,7 @@ export class RelaySyncSource implements SyncSource {
     const host = this.c.hostOf(from)
     const verdict = this.c.budgets.take('relay', from.toString(), host, now)
     if (verdict !== 'ok') {
-      this.c.counters.refused(budgetReason('relay', verdict))
+      this.c.counters.refused(budgetReason(verdict), 'sync')
       return 'refused'
     }
     let item
@@ -90,7 +90,7 @@ export class RelaySyncSource implements SyncSource {
           throw err
         }
         const { deleted, tombstoned, refused } = await this.c.store.applyAck(ack, now)
-        if (refused > 0) this.c.counters.refused('ack-state-full')
+        if (refused > 0) this.c.counters.refused('AckStateFullError', 'sync')
         if (deleted + tombstoned === 0) return 'ignored'
         this.c.counters.acksApplied++
         this.c.onAck(ack.bytes)

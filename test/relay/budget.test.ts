@@ -95,9 +95,9 @@ describe('Budgets', () => {
     }
   })
 
-  it('labels refusals by kind and bucket', () => {
-    assert.equal(budgetReason('put', 'peer'), 'put-rate')
-    assert.equal(budgetReason('relay', 'ip'), 'relay-rate-ip')
+  it('names refusals by the bucket that ran out', () => {
+    assert.equal(budgetReason('peer'), 'RateLimitedError')
+    assert.equal(budgetReason('ip'), 'HostRateLimitedError')
   })
 })
 

@@ -113,7 +113,7 @@ describe('storage attacks (issue 9, items 2 and 4)', () => {
     const { status } = await assertHealthy(relay)
     assert.ok(status.ackStateBytes <= 64 * KiB, `ack state ${status.ackStateBytes as number} bytes`)
     assert.equal(status.acks, 0)
-    assert.ok(status.counters.refused['ack-state-full'] > 0, 'the cap was reached')
+    assert.ok(status.counters.refused.AckStateFullError > 0, 'the cap was reached')
     assert.ok(await diskUsage(join(relay.repo, 'relay')) < 4 * 1024 * KiB)
     await honest.deliver(relay.ma)
   })
@@ -139,8 +139,8 @@ describe('storage attacks (issue 9, items 2 and 4)', () => {
     // (the address's bucket refills 5 a second while this runs)
     const refill = Math.ceil((Date.now() - start) * 300 / 60_000)
     assert.ok(applied >= 300 && applied <= 300 + refill, `applied ${applied} (refill ${refill})`)
-    assert.ok((refused['ack-rate'] ?? 0) >= 1)
-    assert.ok((refused['ack-rate-ip'] ?? 0) >= 1)
+    assert.ok((refused.RateLimitedError ?? 0) >= 1)
+    assert.ok((refused.HostRateLimitedError ?? 0) >= 1)
   })
 
   it('60 PUTs to fresh tags from one host at --max-records 50 evict only that host\'s records', async () => {
@@ -172,7 +172,7 @@ describe('storage attacks (issue 9, items 2 and 4)', () => {
     }
     // a sixth throwaway signer from the same host is refused: it holds the whole tag already
     const sixth = await put(attacker, relay, honest.tag, await record(await key(), honest.tag))
-    assert.deepEqual([sixth.status, sixth.error], [RelayResponse.Status.REFUSED, 'key-full'])
+    assert.deepEqual([sixth.status, sixth.error], [RelayResponse.Status.REFUSED, 'KeyFullError'])
     await assertHealthy(relay)
     // the honest sender's record displaces the attacker's oldest, and is delivered
     await honest.deliver(relay.ma)
@@ -197,7 +197,7 @@ describe('storage attacks (issue 9, items 2 and 4)', () => {
       }))
       for (const a of answers) {
         if (a.status === RelayResponse.Status.OK) accepted++
-        else if (a.error === 'put-rate') refused++
+        else if (a.error === 'RateLimitedError') refused++
       }
       if (i % 200 === 0) await assertHealthy(relay)
     }
@@ -206,7 +206,7 @@ describe('storage attacks (issue 9, items 2 and 4)', () => {
     assert.ok(accepted >= 120 && accepted <= 120 + refill, `accepted ${accepted} (refill ${refill})`)
     assert.equal(accepted + refused, 700)
     const { status } = await assertHealthy(relay)
-    assert.equal(status.counters.refused['put-rate'], refused)
+    assert.equal(status.counters.refused.RateLimitedError, refused)
     await honest.deliver(relay.ma)
   })
 })

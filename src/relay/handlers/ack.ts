@@ -18,8 +18,8 @@ export const handleAck: Handler = async (request, context, reply, options) => {
   }
   const verdict = context.budgets.take('ack', context.remotePeer.toString(), context.remoteHost, context.now())
   if (verdict !== 'ok') {
-    const reason = budgetReason('ack', verdict)
-    context.counters.refused(reason)
+    const reason = budgetReason(verdict)
+    context.counters.refused(reason, 'ack')
     await reply({ status: RelayResponse.Status.REFUSED, error: reason, records: [], done: true }, options)
     return
   }
@@ -33,7 +33,7 @@ export const handleAck: Handler = async (request, context, reply, options) => {
     return
   }
   const { deleted, tombstoned, refused } = await context.store.applyAck(ack, context.now())
-  if (refused > 0) context.counters.refused('ack-state-full')
+  if (refused > 0) context.counters.refused('AckStateFullError', 'ack')
   if (deleted + tombstoned > 0) {
     context.counters.acksApplied++
     context.onAck(ack.bytes)

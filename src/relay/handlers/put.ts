@@ -19,8 +19,9 @@ export const handlePut: Handler = async (request, context, reply, options) => {
   const now = context.now()
   const verdict = context.budgets.take('put', context.remotePeer.toString(), context.remoteHost, now)
   if (verdict !== 'ok') {
-    const reason = budgetReason('put', verdict)
-    context.counters.refused(reason)
+    const reason = budgetReason(verdict)
+    context.counters.refused(reason, 'custody')
+    context.counters.custody('put-refused')
     await reply({ status: RelayResponse.Status.REFUSED, error: reason, records: [], done: true }, options)
     return
   }
