@@ -10,7 +10,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { Client } from '../../src/client/index.ts'
 import { MemoryState } from '../../src/client/state.ts'
 import { createNode } from '../../src/node.ts'
-import { MAX_ACK_ENTRIES } from '../../src/record/index.ts'
+import { MAX_ACK_ENTRIES, createTaggedRecord } from '../../src/record/index.ts'
 import { RELAY_PROTOCOL } from '../../src/relay/index.ts'
 import { TestNetwork, addrOf, key } from '../utils/network.ts'
 import type { InboxMessage } from '../../src/client/index.ts'
@@ -22,7 +22,8 @@ describe('client: acknowledging more senders than one ack holds', () => {
   after(async () => { await net.stop() })
 
   it('a chunk no relay applied is not recorded as acknowledged', async () => {
-    const relay = await net.relay()
+    // the relay holds every record acknowledged (one receiver, more senders than the default cap)
+    const relay = await net.relay({ maxRecordsPerKey: 2 * MAX_ACK_ENTRIES })
     const privateKey = await key()
     // the state is kept in memory, where the test can read it
     const state = new MemoryState()
@@ -32,8 +33,12 @@ describe('client: acknowledging more senders than one ack holds', () => {
       // one message from each of MAX_ACK_ENTRIES + 6 senders: two chunks
       const eol = Date.now() + hour
       const messages: InboxMessage[] = []
+      const tag = privateKey.publicKey.toMultihash().bytes
       for (let i = 0; i < MAX_ACK_ENTRIES + 6; i++) {
-        const from = peerIdFromPrivateKey(await key())
+        const sender = await key()
+        const from = peerIdFromPrivateKey(sender)
+        const record = await createTaggedRecord(sender, { tag, value: '/ipfs/bafkqaaa', sequence: 1n, eol, now: Date.now() })
+        assert.equal((await relay.relay.ingest.ingest(record.bytes, { now: Date.now(), routingKey: record.routingKey, source: 'custody' })).status, 'stored')
         messages.push({ from, seq: 1n, value: '/ipfs/bafkqaaa', encrypted: false, expires: new Date(eol), record: { sequence: 1n, eol } })
       }
       // the relay goes away once it has applied the first chunk

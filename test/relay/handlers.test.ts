@@ -124,12 +124,18 @@ describe('relay: a tombstone lasts as long as the records the relay accepts', ()
     const client = await net.node()
     await client.dial(addrOf(relay.node))
     const bob = await key()
-    const signer = (await key()).publicKey.toMultihash().bytes
+    const alice = await key()
+    const signer = alice.publicKey.toMultihash().bytes
+    const tag = bob.publicKey.toMultihash().bytes
+    // the relay holds the record the ack covers (an ack writes no tombstone for a slot of a tag
+    // the relay holds nothing of: docs/protocol.md, "Where an ack may write a tombstone")
+    const record = await createTaggedRecord(alice, { tag, value: '/ipfs/bafkqaaa', sequence: 1n, lifetime: day, now: clock })
+    const [stored] = await relayRequest(client, relay.node, { type: RelayRequest.Type.PUT, key: tagRoutingKey(tag), record: record.bytes })
+    assert.equal(stored.status, RelayResponse.Status.OK)
     // an ack may claim any EOL: the relay keeps its tombstone no longer than it would keep a record
     const ack = await createAck(bob, { entries: [{ signer, sequence: 1n, eol: clock + 60 * day }], now: clock })
     const [applied] = await relayRequest(client, relay.node, { type: RelayRequest.Type.ACK, ack: ack.bytes })
-    assert.equal(applied.status, RelayResponse.Status.OK)
-    const tag = bob.publicKey.toMultihash().bytes
+    assert.deepEqual([applied.status, applied.deleted], [RelayResponse.Status.OK, 1])
     assert.deepEqual(await relay.relay.store.tombstone(tag, signer, clock), { sequence: 1n, until: clock + 2 * day + LIFETIME_SLACK })
     clock += 2 * day + LIFETIME_SLACK + 1
     assert.equal(await relay.relay.store.tombstone(tag, signer, clock), undefined)
