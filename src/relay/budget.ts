@@ -98,7 +98,8 @@ class Buckets {
     if (this.perMinute === Infinity) return
     const b = this.bucket(key, now)
     // a debt never exceeds one burst, so a peer is never locked out for more than two minutes
-    b.tokens = Math.max(-this.perMinute, b.tokens - cost)
+    // a refund (negative cost) never fills a bucket past its capacity
+    b.tokens = Math.min(this.perMinute, Math.max(-this.perMinute, b.tokens - cost))
   }
 }
 

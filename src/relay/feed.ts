@@ -13,10 +13,11 @@ import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { IptsError } from '../errors.ts'
 import { decodeItem, encodeItem } from '../sync/index.ts'
 import { verdict } from './follower.ts'
+import { budgetReason } from './budget.ts'
 import { refusalReason } from './refusals.ts'
 import type { Ingest } from './ingest.ts'
 import type { Counters } from './counters.ts'
-import type { Policy } from './policy.ts'
+import type { Budgets } from './budget.ts'
 import type { IptsRecord } from '../record/index.ts'
 import type { GossipSub, Message } from '@libp2p/gossipsub'
 import type { Logger, PeerId } from '@libp2p/interface'
@@ -27,7 +28,10 @@ export const FEED_TOPIC = '/ipts/relay/records/1.0.0'
 export interface FeedComponents {
   pubsub: GossipSub
   ingest: Ingest
-  policy: Policy
+  /** Per-peer and per-host budgets (the `relay` kind). */
+  budgets: Budgets
+  /** The host (IP address) a peer is connected from. */
+  hostOf(peer: PeerId): string
   counters: Counters
   log: Logger
   now(): number
@@ -79,8 +83,12 @@ export class Feed {
 
   private async validate (peer: PeerId, msg: Message): Promise<TopicValidatorResult> {
     const now = this.c.now()
-    if (!this.c.policy.allowPublish(peer.toString(), now)) {
-      this.c.counters.refused('RateLimitedError', 'feed')
+    // relays hand each other every new record here: the relay budget, per peer and per host,
+    // charged before any signature check
+    const host = this.c.hostOf(peer)
+    const allowed = this.c.budgets.take('relay', peer.toString(), host, now)
+    if (allowed !== 'ok') {
+      this.c.counters.refused(budgetReason(allowed), 'feed')
       return TopicValidatorResult.Ignore
     }
     let item
@@ -98,7 +106,7 @@ export class Feed {
       return TopicValidatorResult.Reject
     }
     try {
-      const result = await this.c.ingest.ingest(item.record, { now, routingKey: item.routingKey, source: 'feed' })
+      const result = await this.c.ingest.ingest(item.record, { now, routingKey: item.routingKey, source: 'feed', from: host })
       return verdict(result.status, result.status === 'refused' ? result.reason : undefined)
     } catch (err) {
       this.c.log.error('ingest failed on the feed - %e', err)

@@ -19,8 +19,10 @@ import { refusalReason } from './refusals.ts'
 import { DEFAULT_FOLLOW_GRACE, DEFAULT_MAX_TOPICS, DEFAULT_MAX_TOPICS_PER_HOST } from './constants.ts'
 import { second } from '../constants.ts'
 import { limitAnnouncements } from './announce.ts'
+import { budgetReason, gossipCost } from './budget.ts'
 import { InterestTable } from './interest.ts'
 import type { Announcer } from './announce.ts'
+import type { Budgets } from './budget.ts'
 import type { InterestLimits } from './interest.ts'
 import type { Ingest } from './ingest.ts'
 import type { Counters } from './counters.ts'
@@ -38,6 +40,8 @@ export interface FollowerComponents {
   events: TypedEventTarget<Libp2pEvents>
   ingest: Ingest
   policy: Policy
+  /** Per-peer and per-host budgets: `gossip` for record topics, `relay` for the acks topic. */
+  budgets: Budgets
   store: RecordStore
   counters: Counters
   log: Logger
@@ -245,9 +249,14 @@ export class Follower {
 
   private async validateRecordMessage (peer: PeerId, msg: Message): Promise<TopicValidatorResult> {
     const now = this.c.now()
-    // charge the peer that handed us the message, not its author: fresh author keys are free
-    if (!this.c.policy.allowPublish(peer.toString(), now)) {
-      this.c.counters.refused('RateLimitedError', 'gossip')
+    // charge the peer that handed us the message and its host, not the author: fresh author
+    // keys are free. A message that brings nothing new costs a tenth (relays republish hourly).
+    const id = peer.toString()
+    const host = this.c.hostOf(peer)
+    // take the token before the (async) ingest, or concurrent messages would all pass the check
+    const allowed = this.c.budgets.take('gossip', id, host, now)
+    if (allowed !== 'ok') {
+      this.c.counters.refused(budgetReason(allowed), 'gossip')
       return TopicValidatorResult.Ignore
     }
     let routingKey: Uint8Array
@@ -257,7 +266,10 @@ export class Follower {
       return TopicValidatorResult.Reject
     }
     try {
-      const result = await this.c.ingest.ingest(msg.data, { now, routingKey, source: 'gossip' })
+      const result = await this.c.ingest.ingest(msg.data, { now, routingKey, source: 'gossip', from: host })
+      // a repeat costs less than the token taken: give back the difference
+      const refund = 1 - gossipCost(result.status)
+      if (refund > 0) this.c.budgets.charge('gossip', id, host, now, -refund)
       return verdict(result.status, result.status === 'refused' ? result.reason : undefined)
     } catch (err) {
       this.c.log.error('ingest failed on %s - %e', msg.topic, err)
@@ -265,7 +277,13 @@ export class Follower {
     }
   }
 
-  private async validateAckMessage (_peer: PeerId, msg: Message): Promise<TopicValidatorResult> {
+  private async validateAckMessage (peer: PeerId, msg: Message): Promise<TopicValidatorResult> {
+    // relays forward acks here: they spend the relay budget, charged before the signature check
+    const allowed = this.c.budgets.take('relay', peer.toString(), this.c.hostOf(peer), this.c.now())
+    if (allowed !== 'ok') {
+      this.c.counters.refused(budgetReason(allowed), 'gossip')
+      return TopicValidatorResult.Ignore
+    }
     try {
       const ack = validateAck(msg.data)
       const { deleted, tombstoned } = await this.c.store.applyAck(ack, this.c.now())

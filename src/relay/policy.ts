@@ -8,9 +8,7 @@
  * `maxAckBytes`); they are carried here so one init object configures both. Per-peer and
  * per-address ingest budgets live in `./budget.ts`.
  */
-import { LRUCache } from 'lru-cache'
-import { LifetimeTooLongError, RateLimitedError, RecordOverSizeLimitError, TooManyTopicsError } from '../errors.ts'
-import { minute } from '../constants.ts'
+import { LifetimeTooLongError, RecordOverSizeLimitError, TooManyTopicsError } from '../errors.ts'
 import {
   DEFAULT_MAX_ACK_BYTES, DEFAULT_MAX_BYTES, DEFAULT_MAX_LIFETIME, DEFAULT_MAX_PUBLISHES_PER_PEER_PER_MINUTE, DEFAULT_MAX_RECORD_SIZE,
   DEFAULT_MAX_RECORDS, DEFAULT_MAX_RECORDS_PER_KEY, DEFAULT_MAX_TOPICS_PER_PEER, DEFAULT_MAX_TRACKED_PEERS, LIFETIME_SLACK
@@ -38,10 +36,6 @@ export interface PolicyInit {
   maxTrackedPeers?: number
 }
 
-interface Bucket {
-  tokens: number
-  updated: number
-}
 
 export class Policy {
   readonly maxRecordSize: number
@@ -52,7 +46,6 @@ export class Policy {
   readonly maxAckBytes: number
   readonly maxPublishesPerPeerPerMinute: number
   readonly maxTopicsPerPeer: number
-  private readonly buckets: LRUCache<string, Bucket>
 
   constructor (init: PolicyInit = {}) {
     this.maxRecordSize = init.maxRecordSize ?? DEFAULT_MAX_RECORD_SIZE
@@ -63,7 +56,6 @@ export class Policy {
     this.maxAckBytes = init.maxAckBytes ?? DEFAULT_MAX_ACK_BYTES
     this.maxPublishesPerPeerPerMinute = init.maxPublishesPerPeerPerMinute ?? DEFAULT_MAX_PUBLISHES_PER_PEER_PER_MINUTE
     this.maxTopicsPerPeer = init.maxTopicsPerPeer ?? DEFAULT_MAX_TOPICS_PER_PEER
-    this.buckets = new LRUCache({ max: Math.max(1, init.maxTrackedPeers ?? DEFAULT_MAX_TRACKED_PEERS) })
   }
 
   /**
@@ -77,36 +69,6 @@ export class Policy {
     }
     if (record.eol - now > this.maxLifetime + LIFETIME_SLACK) {
       throw new LifetimeTooLongError(`record lives ${record.eol - now} ms, more than ${this.maxLifetime}`)
-    }
-  }
-
-  /**
-   * Takes one token from the peer's bucket: true when the publish is within
-   * `maxPublishesPerPeerPerMinute` (a full minute's worth may come in one burst), false when
-   * not (the caller counts the refusal as `RateLimitedError`).
-   */
-  allowPublish (peer: string, now: number): boolean {
-    const capacity = this.maxPublishesPerPeerPerMinute
-    let bucket = this.buckets.get(peer)
-    if (bucket == null) {
-      bucket = { tokens: capacity, updated: now }
-      this.buckets.set(peer, bucket)
-    } else {
-      const elapsed = Math.max(0, now - bucket.updated)
-      bucket.tokens = Math.min(capacity, bucket.tokens + elapsed * capacity / minute)
-      bucket.updated = Math.max(bucket.updated, now)
-    }
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1
-      return true
-    }
-    return false
-  }
-
-  /** `allowPublish`, throwing `RateLimitedError` instead of returning false. */
-  checkPublish (peer: string, now: number): void {
-    if (!this.allowPublish(peer, now)) {
-      throw new RateLimitedError(`peer published more than ${this.maxPublishesPerPeerPerMinute} records a minute`)
     }
   }
 

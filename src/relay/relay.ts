@@ -36,7 +36,7 @@ import type { IptsNode } from '../node.ts'
 import type { IptsRecord } from '../record/index.ts'
 import type { RecentRefusal } from './counters.ts'
 import type { RefusalReason } from './refusals.ts'
-import type { Connection, Logger, Metrics, Stream } from '@libp2p/interface'
+import type { Connection, Logger, Metrics, PeerId, Stream } from '@libp2p/interface'
 
 export interface RelayInit extends PolicyInit, BudgetInit {
   /** Directory of the relay's LevelDB store. */
@@ -154,6 +154,7 @@ export class Relay extends SafeEventEmitter<RelayEvents> {
       counters: this.counters,
       onStored: (record, source) => { this.onStored(record, source) }
     })
+    const hostOf = (peer: PeerId): string => hostKey(node.getConnections(peer)[0]?.remoteAddr)
     this.republisher = new Republisher({
       pubsub: node.services.pubsub,
       store: this.store,
@@ -167,11 +168,12 @@ export class Relay extends SafeEventEmitter<RelayEvents> {
       events: node,
       ingest: this.ingest,
       policy: this.policy,
+      budgets: this.budgets,
       store: this.store,
       counters: this.counters,
       log: node.logger.forComponent('ipts:relay:follower'),
       now: this.now,
-      hostOf: (peer) => hostKey(node.getConnections(peer)[0]?.remoteAddr),
+      hostOf,
       push: (topic, key, peer) => { this.republisher.push(topic, key, peer) },
       onAck: (ack) => { this.safeDispatch('ack:applied', { ack }) },
       onFollow: (topic, following) => { this.safeDispatch('topic:follow', { topic, following }) }
@@ -179,7 +181,8 @@ export class Relay extends SafeEventEmitter<RelayEvents> {
     this.feed = new Feed({
       pubsub: node.services.pubsub,
       ingest: this.ingest,
-      policy: this.policy,
+      budgets: this.budgets,
+      hostOf,
       counters: this.counters,
       log: node.logger.forComponent('ipts:relay:feed'),
       now: this.now
@@ -190,7 +193,7 @@ export class Relay extends SafeEventEmitter<RelayEvents> {
       counters: this.counters,
       budgets: this.budgets,
       now: this.now,
-      hostOf: (peer) => hostKey(node.getConnections(peer)[0]?.remoteAddr),
+      hostOf,
       onAck: (ack) => { this.safeDispatch('ack:applied', { ack }) }
     })
     this.sync = sync({ ...init.sync, source })({
