@@ -77,12 +77,15 @@ describe('docker-compose.yml and the Dockerfile (no engine here: validated, not 
   })
   after(async () => { await dir?.cleanup() })
 
-  it('docker-compose config accepts the compose file', async () => {
+  it('docker-compose config accepts the compose file', async (t) => {
     let out
     try {
       out = await run('docker-compose', ['-f', join(ROOT, 'docker-compose.yml'), 'config'], { cwd: ROOT, timeout: CLI_TIMEOUT })
     } catch (err: any) {
-      if (err.code === 'ENOENT') assert.fail('docker-compose is not installed: apt-get install -y docker-compose (.ci/run does)')
+      const missing = 'docker-compose is not installed: apt-get install -y docker-compose (.ci/run does)'
+      // CI (CI=true) installs it and must run this; elsewhere it is skipped, saying how to get it
+      if (err.code === 'ENOENT' && process.env.CI !== 'true') { t.skip(missing); return }
+      if (err.code === 'ENOENT') assert.fail(missing)
       assert.fail(`docker-compose config refused docker-compose.yml: ${String(err.stderr ?? err.message)}`)
     }
     services = parseYaml(out.stdout).services
@@ -94,6 +97,7 @@ describe('docker-compose.yml and the Dockerfile (no engine here: validated, not 
   })
 
   it('every command a service runs parses with the CLI, under the environment it would have', async (t) => {
+    if (services == null) { t.skip('needs docker-compose config (see above)'); return }
     assert.ok(services != null, 'the compose file was loaded')
     // the files in the `shared` volume hold peer IDs: give them real ones
     const ids = new Map<string, string>()
