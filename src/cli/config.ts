@@ -330,6 +330,14 @@ export const RELAY_SETTINGS = {
     default: DEFAULT_STALL_TIMEOUT,
     defaultText: '30s'
   } satisfies Setting<number>,
+  syncWrites: {
+    flag: '--sync',
+    env: 'IPTS_SYNC_WRITES',
+    boolean: true,
+    help: 'fsync every store write before confirming it (survives power loss; slower)',
+    parse: () => true,
+    default: false
+  } satisfies Setting<boolean>,
   logFormat: {
     flag: '--log-format <format>',
     env: 'IPTS_LOG_FORMAT',

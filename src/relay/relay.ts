@@ -62,6 +62,8 @@ export interface RelayInit extends PolicyInit, BudgetInit {
   stallTimeout?: number
   /** What inbox drains may hold at once (streams and page bytes, per peer, per IP, in all). */
   inbox?: InboxInit
+  /** fsync every store write before it is confirmed (custody, sync, gossip): survives power loss, slower. @default false */
+  syncWrites?: boolean
   /** Relay-to-relay sync (sessions on connect and every 10 minutes by default). */
   sync?: Omit<SyncInit, 'source'>
   /** Rendezvous schedule (used when the node runs the DHT). */
@@ -156,7 +158,8 @@ export class Relay extends SafeEventEmitter<RelayEvents> {
       maxAckBytes: this.policy.maxAckBytes,
       // a tombstone must outlive every record it refuses, and no accepted record lives longer
       maxTombstoneLifetime: this.policy.maxLifetime + LIFETIME_SLACK,
-      log: node.logger.forComponent('ipts:relay:store')
+      log: node.logger.forComponent('ipts:relay:store'),
+      sync: init.syncWrites ?? false
     })
     this.inbox = new InboxBudget(init.inbox)
     this.ingest = new Ingest({

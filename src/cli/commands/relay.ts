@@ -68,7 +68,8 @@ export function register (program: Command, ctx: CliContext): void {
           maxBytesPerIp: config.maxInboxBytesPerIp,
           pageBytes: config.inboxPageBytes
         },
-        stallTimeout: config.stallTimeout
+        stallTimeout: config.stallTimeout,
+        syncWrites: config.syncWrites
       })
       const unwatch = watchRelay(handle, log)
       let server: StatusServer | undefined
