@@ -12,6 +12,7 @@ import { basename, join } from 'node:path'
 import { shortPeer } from '../../client/util.ts'
 import { NETWORK_SETTINGS, settingOptions } from '../config.ts'
 import { outputFor, progressRenderer, settingsOf, withClient } from '../context.ts'
+import { printable } from '../output.ts'
 import type { ClientProgressEvent, InboxMessage } from '../../client/index.ts'
 import type { CommonFlags } from '../config.ts'
 import type { CliContext } from '../context.ts'
@@ -75,15 +76,9 @@ function print (out: Output, m: InboxMessage, saved: string | undefined): void {
   if (m.cid != null) parts.push(`[content: ${m.cid}]`)
   // a record another tool made whose value holds nothing more (an /ipns/ path, say)
   if (parts.length === 0) parts.push(`[value: ${m.value}]`)
+  // the sender chose text, name, cid and value: escaped (newlines too), so they cannot forge
+  // lines or drive the terminal
   out.result(json, printable(`${m.from.toString()} #${m.seq}${m.at != null ? ` ${m.at.toISOString()}` : ''}: ${parts.join(' ')}`))
-}
-
-/**
- * Control characters (but tab and newline) and bidirectional overrides escaped as `\u{...}`:
- * a sender's text must not drive the terminal. JSON output escapes them anyway.
- */
-function printable (text: string): string {
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, c => `\\u{${c.codePointAt(0)?.toString(16) ?? ''}}`)
 }
 
 /** Writes a received file as `<dir>/<sender>-<seq>-<name>`, never outside `dir`. */
