@@ -297,6 +297,12 @@ export class ClientStateError extends IptsError {
   override name = 'ClientStateError'
 }
 
+/** A relay did not finish streaming the inbox before the drain's deadline (it stalled or never ended). */
+export class DrainTimeoutError extends IptsError {
+  static override name = 'DrainTimeoutError'
+  override name = 'DrainTimeoutError'
+}
+
 /** No receipt for the message arrived before the deadline. */
 export class ReceiptTimeoutError extends IptsError {
   static override name = 'ReceiptTimeoutError'

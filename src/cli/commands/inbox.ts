@@ -10,7 +10,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { shortPeer } from '../../client/util.ts'
-import { NETWORK_SETTINGS, settingOptions } from '../config.ts'
+import { NETWORK_SETTINGS, parseDuration, settingOptions } from '../config.ts'
 import { outputFor, progressRenderer, settingsOf, withClient } from '../context.ts'
 import { printable } from '../output.ts'
 import type { ClientProgressEvent, InboxMessage } from '../../client/index.ts'
@@ -23,6 +23,7 @@ interface InboxFlags extends CommonFlags {
   watch?: boolean
   ack?: boolean
   save?: string
+  timeout: string
 }
 
 export function register (program: Command, ctx: CliContext): void {
@@ -31,7 +32,9 @@ export function register (program: Command, ctx: CliContext): void {
     .option('--watch', 'keep running and print new messages as they arrive')
     .option('--ack', 'acknowledge what was printed: relays delete it and senders get receipts')
     .option('--save <dir>', 'write received files into this directory')
+    .option('--timeout <duration>', 'give up on a relay whose drain has not ended after this long (each round with --watch)', '2m')
     .action(async (flags: InboxFlags, command: Command) => {
+      const timeout = parseDuration(flags.timeout, '--timeout')
       const out = outputFor(flags)
       const config = await settingsOf(NETWORK_SETTINGS, command, ctx, out)
       if (config == null) return
@@ -43,7 +46,7 @@ export function register (program: Command, ctx: CliContext): void {
       let count = 0
       const senders = new Set<string>()
       await withClient(config, async (client) => {
-        for await (const message of client.inbox({ watch: flags.watch, ack: flags.ack, signal: ctx.signal, onProgress })) {
+        for await (const message of client.inbox({ watch: flags.watch, ack: flags.ack, timeout, signal: ctx.signal, onProgress })) {
           count++
           senders.add(message.from.toString())
           const saved = flags.save != null && message.data != null ? await saveFile(flags.save, message) : undefined
