@@ -201,6 +201,12 @@ export class Client extends SafeEventEmitter<ClientEvents> {
   private stopped = false
   /** Why the configured relays could not be reached on the last attempt. */
   private lastFailures: Array<{ relay: string, error: Error }> = []
+  /**
+   * Peers this client has reason to treat as relays: those it dialled from its configured relay
+   * and bootstrap addresses, and those the rendezvous found. Other connected peers that announce
+   * the relay protocol are not used (their custody confirmations would count).
+   */
+  private readonly knownRelays = new Set<string>()
 
   constructor (init: ClientInit) {
     super()
@@ -224,8 +230,9 @@ export class Client extends SafeEventEmitter<ClientEvents> {
   }
 
   /**
-   * Dials the configured relays and returns every relay reachable now (configured ones and
-   * relays found among connected peers).
+   * Dials the configured relays and returns every relay reachable now: the configured ones, the
+   * bootstrap peers that are relays, and (with neither) the relays the rendezvous finds. Other
+   * connected peers are not relays to this client, whatever they announce.
    */
   async reachRelays (options: AbortOptions & ProgressOptions = {}): Promise<PeerId[]> {
     const signal = anySignal([options.signal, this.shutdown.signal])
@@ -234,6 +241,7 @@ export class Client extends SafeEventEmitter<ClientEvents> {
     const dial = async (addr: string, isRelay: boolean): Promise<void> => {
       try {
         const connection = await this.node.dial(multiaddr(addr), { signal: anySignal([signal, AbortSignal.timeout(DIAL_TIMEOUT)]) })
+        this.knownRelays.add(connection.remotePeer.toString())
         if (isRelay) reached.set(connection.remotePeer.toString(), connection.remotePeer)
       } catch (err: any) {
         failed.push({ relay: addr, error: err })
@@ -244,8 +252,13 @@ export class Client extends SafeEventEmitter<ClientEvents> {
       ...this.bootstrapAddrs.map(async addr => dial(addr, false))
     ])
     // relays we were given are enough; look for others only without them
-    const found = reached.size > 0 ? await connectedRelays(this.node) : await findRelays(this.node, { signal })
-    for (const peer of found) reached.set(peer.toString(), peer)
+    const accept = (peer: PeerId): boolean => this.knownRelays.has(peer.toString())
+    const found = reached.size > 0 ? (await connectedRelays(this.node)).filter(accept) : await findRelays(this.node, { signal, accept })
+    for (const peer of found) {
+      // what the rendezvous found becomes known; connected ones already were
+      this.knownRelays.add(peer.toString())
+      reached.set(peer.toString(), peer)
+    }
     const relays = [...reached.values()]
     this.lastFailures = failed
     options.onProgress?.({ type: 'relays:reached', detail: { relays, failed } })
