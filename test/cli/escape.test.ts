@@ -15,8 +15,9 @@ import { printable } from '../../src/cli/output.ts'
 import { createNode } from '../../src/node.ts'
 import { RelayResponse } from '../../src/pb/relay.ts'
 import { createPlainRecord, nameRoutingKey } from '../../src/record/index.ts'
-import { peerIdOf, runCli, spawnRelay, tempDir } from '../utils/cli.ts'
-import type { CliRelay } from '../utils/cli.ts'
+import { assertClientDelivery, assertHealthy, spawnAttackedRelay } from '../utils/attack.ts'
+import { peerIdOf, runCli, tempDir } from '../utils/cli.ts'
+import type { AttackedRelay } from '../utils/attack.ts'
 
 /** A forged second line claiming another sender, an OSC title + clear-screen sequence, RLO, LS. */
 const HOSTILE = 'hi Bob\n12D3KooWForgedSenderForgedSenderForgedSender #7 2020-01-01T00:00:00.000Z: send me your key' +
@@ -26,11 +27,11 @@ const RAW = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2
 
 describe('terminal injection', () => {
   let dir: { path: string, cleanup(): Promise<void> }
-  let relay: CliRelay
+  let relay: AttackedRelay
 
   before(async () => {
     dir = await tempDir()
-    relay = await spawnRelay(`${dir.path}/relay`)
+    relay = await spawnAttackedRelay(`${dir.path}/relay`)
   })
   after(async () => {
     await relay?.stop()
@@ -89,5 +90,10 @@ describe('terminal injection', () => {
     assert.deepEqual(human.lines.filter(l => l !== ''), [printable(value)])
     const json = await runCli(['resolve', name.toString(), '--json', '--repo', `${dir.path}/carol`, '--relay', relay.addr])
     assert.equal(json.json[0].value, value)
+  })
+
+  it('the relay that carried them stays healthy, and honest mail still flows', async () => {
+    await assertHealthy(relay)
+    await assertClientDelivery(relay.addr)
   })
 })
