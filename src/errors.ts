@@ -232,6 +232,21 @@ export class StoreFullError extends PolicyError {
   override name = 'StoreFullError'
 }
 
+/**
+ * The relay serves as many inbox drains (or holds as many page bytes) as it allows, for this
+ * peer, its IP address or everyone, and no slot freed up in time.
+ */
+export class InboxBusyError extends IptsError {
+  static override name = 'InboxBusyError'
+  override name = 'InboxBusyError'
+}
+
+/** A relay stream made no write progress (the peer took no bytes) for the stall timeout. */
+export class StreamStalledError extends IptsError {
+  static override name = 'StreamStalledError'
+  override name = 'StreamStalledError'
+}
+
 /** The record store was used before `open()` or after `close()`. */
 export class StoreClosedError extends IptsError {
   static override name = 'StoreClosedError'
@@ -280,6 +295,12 @@ export class OutboxFullError extends IptsError {
 export class ClientStateError extends IptsError {
   static override name = 'ClientStateError'
   override name = 'ClientStateError'
+}
+
+/** A relay did not finish streaming the inbox before the drain's deadline (it stalled or never ended). */
+export class DrainTimeoutError extends IptsError {
+  static override name = 'DrainTimeoutError'
+  override name = 'DrainTimeoutError'
 }
 
 /** No receipt for the message arrived before the deadline. */

@@ -77,7 +77,7 @@
 export { createClient, Client, describeValue, findRelays, listReceipts, parsePeerId, relayListFromValue, relayListToValue } from './client/index.ts'
 export type {
   CreateClientOptions, ClientEvents, ClientProgressEvent, ClientProgressType, InboxMessage, InboxOptions,
-  ProgressOptions, ReceiptInfo, RelayList, RelayListInfo, Renumbered, ResolveResult, SendContent, SendOptions, SendResult,
+  ProgressOptions, ReceiptInfo, ReceiptsOptions, RelayList, RelayListInfo, Renumbered, ResolveResult, SendContent, SendOptions, SendResult,
   SetRelaysResult, ValueContent
 } from './client/index.ts'
 export {

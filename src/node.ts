@@ -79,6 +79,13 @@ export const PRIVATE_PROVIDER_VALIDITY = hour
 export const PRIVATE_REPROVIDE_THRESHOLD = 20 * minute
 
 /**
+ * Addresses exempt from libp2p's inbound connection limits (5 new connections per second per IP,
+ * 10 pending, `maxConnections`): the loopback host only. Other 127.0.0.0/8 addresses are not
+ * exempt, so tests can stand in for remote hosts with them.
+ */
+export const LOOPBACK_ALLOW = ['/ip4/127.0.0.1', '/ip6/::1']
+
+/**
  * How many subscriptions one gossipsub RPC may carry before it is rejected whole (relay nodes).
  * gossipsub's own default: relays no longer learn each other's topic sets from announcements
  * (sync and the feed topic carry records), and a client follows a handful of topics.
@@ -156,9 +163,9 @@ export async function createNode (options: NodeOptions = {}): Promise<IptsNode> 
     connectionManager: {
       maxConnections: options.maxConnections ?? 300,
       // every loopback node shares 127.0.0.1, and libp2p accepts 5 new inbound connections per
-      // second per IP by default: local networks would never form
-      inboundConnectionThreshold: 10_000,
-      allow: ['/ip4/127.0.0.1', '/ip6/::1']
+      // second per IP: local networks would never form. Allow-listed addresses skip that rate
+      // limit (and the pending and total connection caps); every other host keeps them.
+      allow: LOOPBACK_ALLOW
     },
     connectionMonitor: {
       // a burst of subscriptions can delay a ping beyond its timeout; do not kill the

@@ -8,7 +8,7 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { Option } from 'commander'
-import { GiB, KiB, MiB, day, hour, minute, second } from '../constants.ts'
+import { GiB, KiB, MAX_RECORD_SIZE, MiB, day, hour, minute, second } from '../constants.ts'
 import { InvalidSettingError } from '../errors.ts'
 import {
   DEFAULT_FOLLOW_GRACE, DEFAULT_MAX_ACKS_PER_IP_PER_MINUTE, DEFAULT_MAX_ACKS_PER_PEER_PER_MINUTE,
@@ -17,7 +17,9 @@ import {
   DEFAULT_MAX_PUTS_PER_PEER_PER_MINUTE, DEFAULT_MAX_RECORDS, DEFAULT_MAX_RECORDS_PER_KEY,
   DEFAULT_MAX_RECORD_SIZE, DEFAULT_MAX_RELAY_ITEMS_PER_IP_PER_MINUTE,
   DEFAULT_MAX_RELAY_ITEMS_PER_PEER_PER_MINUTE, DEFAULT_MAX_TOPICS, DEFAULT_MAX_TOPICS_PER_HOST,
-  DEFAULT_MAX_TOPICS_PER_PEER
+  DEFAULT_MAX_TOPICS_PER_PEER,
+  DEFAULT_INBOX_PAGE_BYTES, DEFAULT_MAX_INBOX_BYTES, DEFAULT_MAX_INBOX_BYTES_PER_IP, DEFAULT_MAX_INBOX_BYTES_PER_PEER,
+  DEFAULT_MAX_INBOX_STREAMS, DEFAULT_MAX_INBOX_STREAMS_PER_IP, DEFAULT_MAX_INBOX_STREAMS_PER_PEER, DEFAULT_STALL_TIMEOUT
 } from '../relay/constants.ts'
 import { addSettings, describeSettings, readConfigFile, resolveSettings } from './settings.ts'
 import type { Output } from './output.ts'
@@ -267,6 +269,75 @@ export const RELAY_SETTINGS = {
     default: DEFAULT_FOLLOW_GRACE,
     defaultText: '60s'
   } satisfies Setting<number>,
+  maxInboxStreams: {
+    flag: '--max-inbox-streams <n>',
+    env: 'IPTS_MAX_INBOX_STREAMS',
+    help: 'inbox drains served at once, from everyone (more wait, then are refused)',
+    parse: (t, name) => parseCount(t, name),
+    default: DEFAULT_MAX_INBOX_STREAMS
+  } satisfies Setting<number>,
+  maxInboxStreamsPerPeer: {
+    flag: '--max-inbox-streams-per-peer <n>',
+    env: 'IPTS_MAX_INBOX_STREAMS_PER_PEER',
+    help: 'inbox drains served at once for one peer',
+    parse: (t, name) => parseCount(t, name),
+    default: DEFAULT_MAX_INBOX_STREAMS_PER_PEER
+  } satisfies Setting<number>,
+  maxInboxStreamsPerIp: {
+    flag: '--max-inbox-streams-per-ip <n>',
+    env: 'IPTS_MAX_INBOX_STREAMS_PER_IP',
+    help: 'inbox drains served at once for one IP address (IPv6: one /64)',
+    parse: (t, name) => parseCount(t, name),
+    default: DEFAULT_MAX_INBOX_STREAMS_PER_IP
+  } satisfies Setting<number>,
+  maxInboxBytes: {
+    flag: '--max-inbox-bytes <size>',
+    env: 'IPTS_MAX_INBOX_BYTES',
+    help: 'record bytes of inbox pages held in memory at once (read, not yet taken by readers), in all',
+    parse: (t, name) => parseSize(t, name, MAX_RECORD_SIZE),
+    default: DEFAULT_MAX_INBOX_BYTES,
+    defaultText: '32MiB'
+  } satisfies Setting<number>,
+  maxInboxBytesPerPeer: {
+    flag: '--max-inbox-bytes-per-peer <size>',
+    env: 'IPTS_MAX_INBOX_BYTES_PER_PEER',
+    help: 'record bytes of inbox pages held at once for one peer',
+    parse: (t, name) => parseSize(t, name, MAX_RECORD_SIZE),
+    default: DEFAULT_MAX_INBOX_BYTES_PER_PEER,
+    defaultText: '1MiB'
+  } satisfies Setting<number>,
+  maxInboxBytesPerIp: {
+    flag: '--max-inbox-bytes-per-ip <size>',
+    env: 'IPTS_MAX_INBOX_BYTES_PER_IP',
+    help: 'record bytes of inbox pages held at once for one IP address (IPv6: one /64)',
+    parse: (t, name) => parseSize(t, name, MAX_RECORD_SIZE),
+    default: DEFAULT_MAX_INBOX_BYTES_PER_IP,
+    defaultText: '4MiB'
+  } satisfies Setting<number>,
+  inboxPageBytes: {
+    flag: '--inbox-page-bytes <size>',
+    env: 'IPTS_INBOX_PAGE_BYTES',
+    help: 'largest inbox page, in record bytes (at least one 10 KiB record)',
+    parse: (t, name) => parseSize(t, name, MAX_RECORD_SIZE),
+    default: DEFAULT_INBOX_PAGE_BYTES,
+    defaultText: '256KiB'
+  } satisfies Setting<number>,
+  stallTimeout: {
+    flag: '--stall-timeout <duration>',
+    env: 'IPTS_STALL_TIMEOUT',
+    help: 'a relay stream whose reader takes nothing this long is aborted, and its connection closed',
+    parse: parseDuration,
+    default: DEFAULT_STALL_TIMEOUT,
+    defaultText: '30s'
+  } satisfies Setting<number>,
+  syncWrites: {
+    flag: '--sync',
+    env: 'IPTS_SYNC_WRITES',
+    boolean: true,
+    help: 'fsync every store write before confirming it (survives power loss; slower)',
+    parse: () => true,
+    default: false
+  } satisfies Setting<boolean>,
   logFormat: {
     flag: '--log-format <format>',
     env: 'IPTS_LOG_FORMAT',
@@ -357,8 +428,8 @@ export function parseDuration (text: string, name = 'duration'): number {
 
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: KiB, kb: KiB, kib: KiB, m: MiB, mb: MiB, mib: MiB, g: GiB, gb: GiB, gib: GiB }
 
-/** `10240`, `10KiB`, `512MiB`, `1GiB` (units are powers of 1024) in bytes. */
-export function parseSize (text: string, name = 'size'): number {
+/** `10240`, `10KiB`, `512MiB`, `1GiB` (units are powers of 1024) in bytes, at least `min`. */
+export function parseSize (text: string, name = 'size', min = 1): number {
   const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim())
   const unit = m == null ? undefined : SIZE_UNITS[m[2].toLowerCase()]
   if (m == null || unit == null) {
@@ -367,6 +438,9 @@ export function parseSize (text: string, name = 'size'): number {
   const bytes = Math.floor(Number(m[1]) * unit)
   if (!Number.isSafeInteger(bytes) || bytes <= 0) {
     throw new InvalidSettingError(`${name} "${text}" must be more than zero`)
+  }
+  if (bytes < min) {
+    throw new InvalidSettingError(`${name} "${text}" must be at least ${min} bytes`)
   }
   return bytes
 }

@@ -12,6 +12,7 @@ import { register as registerRelay } from './commands/relay.ts'
 import { register as registerRelays } from './commands/relays.ts'
 import { register as registerResolve } from './commands/resolve.ts'
 import { register as registerSend } from './commands/send.ts'
+import { printable } from './output.ts'
 import type { CliContext } from './context.ts'
 
 export function buildProgram (ctx: CliContext): Command {
@@ -42,7 +43,8 @@ export async function run (argv: string[], ctx: CliContext, writeErr: (line: str
       // commander already printed its one-line message (or the help/version text)
       return err.exitCode === 0 ? 0 : 2
     }
-    writeErr(`ipts: ${describe(err)}`)
+    // a relay's or a peer's words can end up in an error message
+    writeErr(`ipts: ${printable(describe(err))}`)
     return 1
   }
 }

@@ -10,7 +10,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { CID } from 'multiformats/cid'
 import { day, second, minute } from '../constants.ts'
 import { SafeEventEmitter } from '../events.ts'
-import { CustodyRefusedError, NameNotFoundError, NoRelaysError, ReceiptTimeoutError, RelayProtocolError } from '../errors.ts'
+import { CustodyRefusedError, DrainTimeoutError, NameNotFoundError, NoRelaysError, ReceiptTimeoutError, RelayProtocolError } from '../errors.ts'
 import { createNode } from '../node.ts'
 import {
   DEFAULT_LIFETIME, MAX_ACK_ENTRIES, RecordValidator, createAck, createPlainRecord, createTaggedRecord, isBetter,
@@ -55,6 +55,12 @@ export const RECEIPT_LIFETIME = DEFAULT_LIFETIME
 export const WATCH_REFRESH = minute
 /** Default deadline of `waitForReceipt`, ms. */
 export const DEFAULT_RECEIPT_TIMEOUT = 60 * second
+/**
+ * Default deadline of one round of inbox drains (reaching the relays and reading each to the
+ * end), ms: far above what an honest relay needs (1,000 records take well under a second on a
+ * LAN; 10 MB at 1 Mbit/s about 80 s), so only a relay that stalls or never ends hits it.
+ */
+export const DEFAULT_DRAIN_TIMEOUT = 2 * minute
 /** Inbox records queued for the reader before relay streams are slowed down. */
 const INBOX_QUEUE = 256
 /** Lifetime of a relay-list record: the longest relays accept by default (30 days), ms. */
@@ -122,6 +128,17 @@ export interface InboxOptions extends AbortOptions, ProgressOptions {
    * whenever the reader catches up. @default false
    */
   ack?: boolean
+  /**
+   * Deadline of each round of drains (reaching relays and reading each to the end), ms. A relay
+   * whose drain has not ended by then is given up (`inbox:relay-failed` with a
+   * `DrainTimeoutError`), and what the others delivered stands. @default 120_000 (2 min)
+   */
+  timeout?: number
+}
+
+export interface ReceiptsOptions extends AbortOptions, ProgressOptions {
+  /** Deadline for reaching relays and draining them for receipts, ms. @default 120_000 (2 min) */
+  timeout?: number
 }
 
 export interface ReceiptInfo {
@@ -184,6 +201,12 @@ export class Client extends SafeEventEmitter<ClientEvents> {
   private stopped = false
   /** Why the configured relays could not be reached on the last attempt. */
   private lastFailures: Array<{ relay: string, error: Error }> = []
+  /**
+   * Peers this client has reason to treat as relays: those it dialled from its configured relay
+   * and bootstrap addresses, and those the rendezvous found. Other connected peers that announce
+   * the relay protocol are not used (their custody confirmations would count).
+   */
+  private readonly knownRelays = new Set<string>()
 
   constructor (init: ClientInit) {
     super()
@@ -207,8 +230,9 @@ export class Client extends SafeEventEmitter<ClientEvents> {
   }
 
   /**
-   * Dials the configured relays and returns every relay reachable now (configured ones and
-   * relays found among connected peers).
+   * Dials the configured relays and returns every relay reachable now: the configured ones, the
+   * bootstrap peers that are relays, and (with neither) the relays the rendezvous finds. Other
+   * connected peers are not relays to this client, whatever they announce.
    */
   async reachRelays (options: AbortOptions & ProgressOptions = {}): Promise<PeerId[]> {
     const signal = anySignal([options.signal, this.shutdown.signal])
@@ -217,6 +241,7 @@ export class Client extends SafeEventEmitter<ClientEvents> {
     const dial = async (addr: string, isRelay: boolean): Promise<void> => {
       try {
         const connection = await this.node.dial(multiaddr(addr), { signal: anySignal([signal, AbortSignal.timeout(DIAL_TIMEOUT)]) })
+        this.knownRelays.add(connection.remotePeer.toString())
         if (isRelay) reached.set(connection.remotePeer.toString(), connection.remotePeer)
       } catch (err: any) {
         failed.push({ relay: addr, error: err })
@@ -227,8 +252,13 @@ export class Client extends SafeEventEmitter<ClientEvents> {
       ...this.bootstrapAddrs.map(async addr => dial(addr, false))
     ])
     // relays we were given are enough; look for others only without them
-    const found = reached.size > 0 ? await connectedRelays(this.node) : await findRelays(this.node, { signal })
-    for (const peer of found) reached.set(peer.toString(), peer)
+    const accept = (peer: PeerId): boolean => this.knownRelays.has(peer.toString())
+    const found = reached.size > 0 ? (await connectedRelays(this.node)).filter(accept) : await findRelays(this.node, { signal, accept })
+    for (const peer of found) {
+      // what the rendezvous found becomes known; connected ones already were
+      this.knownRelays.add(peer.toString())
+      reached.set(peer.toString(), peer)
+    }
     const relays = [...reached.values()]
     this.lastFailures = failed
     options.onProgress?.({ type: 'relays:reached', detail: { relays, failed } })
@@ -292,9 +322,12 @@ export class Client extends SafeEventEmitter<ClientEvents> {
   async * inbox (options: InboxOptions = {}): AsyncGenerator<InboxMessage> {
     const watch = options.watch ?? false
     const ack = options.ack ?? false
+    const timeout = options.timeout ?? DEFAULT_DRAIN_TIMEOUT
     const run = new AbortController()
     const signal = anySignal([options.signal, this.shutdown.signal, run.signal])
-    const relays = await this.reachRelays({ signal, onProgress: options.onProgress })
+    // the first round's deadline covers reaching the relays too
+    let deadline = AbortSignal.timeout(timeout)
+    const relays = await this.reachRelays({ signal: anySignal([signal, deadline]), onProgress: options.onProgress })
     if (relays.length === 0) throw new NoRelaysError(this.noRelaysReason(0, 1))
     const state = await this.state.read()
     const reader = this.newReader(state)
@@ -313,12 +346,12 @@ export class Client extends SafeEventEmitter<ClientEvents> {
       stopWatching = this.watchTopic(reader.routingKey, onBytes)
     }
     const drainAll = async (targets: PeerId[]): Promise<number> => {
-      const results = await Promise.all(targets.map(async relay => this.drainRelay(relay, reader.routingKey, onBytes, { signal, onProgress: options.onProgress })))
+      const results = await Promise.all(targets.map(async relay => this.drainRelay(relay, reader.routingKey, onBytes, { signal, deadline, timeout, onProgress: options.onProgress })))
       return results.filter(ok => ok).length
     }
     const background = (async () => {
       // our chosen relays first: that is where senders put our mail (section 12)
-      const chosen = await this.reachChosen(this.peerId, relays, { signal })
+      const chosen = await this.reachChosen(this.peerId, relays, { signal: anySignal([signal, deadline]) })
       for (const r of chosen.reached) reached.set(r.toString(), r)
       const rest = relays.filter(r => !chosen.reached.some(c => c.equals(r)))
       const drained = (chosen.reached.length > 0 ? await drainAll(chosen.reached) : 0) + await drainAll(rest)
@@ -332,7 +365,8 @@ export class Client extends SafeEventEmitter<ClientEvents> {
       while (!signal.aborted) {
         await sleep(WATCH_REFRESH, signal)
         if (signal.aborted) break
-        const again = await this.reachRelays({ signal }).catch(() => [])
+        deadline = AbortSignal.timeout(timeout)
+        const again = await this.reachRelays({ signal: anySignal([signal, deadline]) }).catch(() => [])
         for (const r of again) reached.set(r.toString(), r)
         await drainAll(again)
         await channel.push(null)
@@ -390,11 +424,13 @@ export class Client extends SafeEventEmitter<ClientEvents> {
    * Drains our inbox for receipts (messages are left for `inbox`) and returns every receipt we
    * hold, oldest first per peer.
    */
-  async receipts (options: AbortOptions & ProgressOptions = {}): Promise<ReceiptInfo[]> {
+  async receipts (options: ReceiptsOptions = {}): Promise<ReceiptInfo[]> {
     const signal = anySignal([options.signal, this.shutdown.signal])
-    const relays = await this.reachRelays({ signal, onProgress: options.onProgress })
+    const timeout = options.timeout ?? DEFAULT_DRAIN_TIMEOUT
+    const deadline = AbortSignal.timeout(timeout)
+    const relays = await this.reachRelays({ signal: anySignal([signal, deadline]), onProgress: options.onProgress })
     if (relays.length === 0) throw new NoRelaysError(this.noRelaysReason(0, 1))
-    await this.collectReceipts(await this.withOwnChosen(relays, { signal }), { signal, onProgress: options.onProgress })
+    await this.collectReceipts(await this.withOwnChosen(relays, { signal: anySignal([signal, deadline]) }), { signal, deadline, timeout, onProgress: options.onProgress })
     return listReceipts(await this.state.read())
   }
 
@@ -575,12 +611,16 @@ export class Client extends SafeEventEmitter<ClientEvents> {
     }
   }
 
-  /** Streams one relay's inbox into `onBytes`. Resolves false (after reporting) if it failed. */
+  /**
+   * Streams one relay's inbox into `onBytes`. Resolves false (after reporting) if it failed or
+   * did not end before `deadline` (a `DrainTimeoutError` then; `timeout` is its length, for the
+   * message). The caller's `signal` ends it without a report.
+   */
   private async drainRelay (relay: PeerId, key: Uint8Array, onBytes: (bytes: Uint8Array) => Promise<void>,
-    options: AbortOptions & ProgressOptions): Promise<boolean> {
+    options: AbortOptions & ProgressOptions & { deadline?: AbortSignal, timeout?: number }): Promise<boolean> {
     let records = 0
     try {
-      for await (const page of inboxPages(this.node, relay, key, { signal: options.signal })) {
+      for await (const page of inboxPages(this.node, relay, key, { signal: anySignal([options.signal, options.deadline]) })) {
         for (const bytes of page) {
           records++
           await onBytes(bytes)
@@ -590,14 +630,17 @@ export class Client extends SafeEventEmitter<ClientEvents> {
       return true
     } catch (err: any) {
       if (options.signal?.aborted !== true) {
-        options.onProgress?.({ type: 'inbox:relay-failed', detail: { relay, error: err } })
+        const error = options.deadline?.aborted === true
+          ? new DrainTimeoutError(`the drain did not end within ${Math.round((options.timeout ?? 0) / second)} s (${records} records read)`)
+          : err
+        options.onProgress?.({ type: 'inbox:relay-failed', detail: { relay, error } })
       }
       return false
     }
   }
 
   /** Drains relays once, keeping only receipts. */
-  private async collectReceipts (relays: PeerId[], options: AbortOptions & ProgressOptions): Promise<void> {
+  private async collectReceipts (relays: PeerId[], options: AbortOptions & ProgressOptions & { deadline?: AbortSignal, timeout?: number }): Promise<void> {
     const reader = this.newReader(await this.state.read())
     const onBytes = this.receiptTaker(reader, options)
     const results = await Promise.all(relays.map(async relay => this.drainRelay(relay, reader.routingKey, onBytes, options)))

@@ -2,10 +2,15 @@
  * Custody: hand a record to relays and learn, per relay, that it holds the record at our
  * sequence or better. A relay that fails (dial, stream, timeout) is retried with backoff until
  * the caller's signal ends the wait; a relay that refuses the record is not asked again.
+ *
+ * A confirmation counts only with its proof: the relay's answer carries the record it holds for
+ * (tag, signer), which must be our own bytes or a later record we signed (`custodyProof`). A
+ * relay whose answer does not prove it is treated as refusing. Each relay counts once.
  */
 import { second } from '../constants.ts'
 import { CustodyRefusedError, CustodyTimeoutError } from '../errors.ts'
 import { RelayResponse } from '../pb/relay.ts'
+import { RecordValidator } from '../record/index.ts'
 import { putRecord } from './relay-rpc.ts'
 import { anySignal, defer, shortPeer, sleep } from './util.ts'
 import type { ClientProgressEvent } from './events.ts'
@@ -22,6 +27,8 @@ export const RETRY_MAX = 4 * second
 export interface CustodyOptions extends AbortOptions {
   /** Confirmations needed. */
   minRelays: number
+  /** The clock, for checking the records relays return. @default Date.now */
+  now?(): number
   onProgress?(evt: ClientProgressEvent): void
 }
 
@@ -38,8 +45,12 @@ export interface CustodyResult {
   acked: bigint
 }
 
-export async function ensureCustody (node: IptsNode, relays: PeerId[], record: IptsRecord, options: CustodyOptions): Promise<CustodyResult> {
+export async function ensureCustody (node: IptsNode, relayList: PeerId[], record: IptsRecord, options: CustodyOptions): Promise<CustodyResult> {
   const { minRelays } = options
+  const now = options.now ?? Date.now
+  const validator = new RecordValidator()
+  // a relay named twice still counts once
+  const relays = [...new Map(relayList.map(r => [r.toString(), r])).values()]
   const confirmed: PeerId[] = []
   const refused = new Map<string, string>()
   const lastError = new Map<string, string>()
@@ -72,10 +83,18 @@ export async function ensureCustody (node: IptsNode, relays: PeerId[], record: I
         const response = await putRecord(node, relay, record.routingKey, record.bytes, {
           signal: anySignal([signal, AbortSignal.timeout(PUT_TIMEOUT)])
         })
-        if (response.status === RelayResponse.Status.OK && response.sequence != null && response.sequence >= record.sequence) {
-          if (response.sequence > held) held = response.sequence
-          confirmed.push(relay)
-          options.onProgress?.({ type: 'custody:confirmed', detail: { relay, sequence: response.sequence, confirmed: confirmed.length, needed: minRelays } })
+        if (response.status === RelayResponse.Status.OK) {
+          const proof = custodyProof(record, response, validator, now())
+          if (proof.held == null) {
+            // a relay that claims what it cannot show will not show it on a retry either
+            const reason = `unproven confirmation: ${proof.reason}`
+            refused.set(relay.toString(), reason)
+            options.onProgress?.({ type: 'custody:refused', detail: { relay, reason } })
+            return
+          }
+          if (proof.held > held) held = proof.held
+          if (!confirmed.some(c => c.equals(relay))) confirmed.push(relay)
+          options.onProgress?.({ type: 'custody:confirmed', detail: { relay, sequence: proof.held, confirmed: confirmed.length, needed: minRelays } })
           return
         }
         if (response.status === RelayResponse.Status.REFUSED) {
@@ -120,4 +139,39 @@ export async function ensureCustody (node: IptsNode, relays: PeerId[], record: I
     stop.abort()
     await Promise.allSettled(tasks)
   }
+}
+
+/**
+ * What a relay's `OK` to a PUT proves about custody of `record`. The answer must carry exactly
+ * one record, the one the relay holds for (tag, signer), and announce its sequence:
+ * - our own bytes, announced at our sequence: the relay holds our record;
+ * - a valid record for the same tag, signed by us, at a later sequence than ours (announced
+ *   as such): the relay holds a later record of ours (our state was lost), which is custody of
+ *   our sequence "or better".
+ * Anything else (no record, another tag or signer, a bad signature, an expired record, a
+ * sequence that does not match, another record of ours at our own sequence or below) proves
+ * nothing. This shows the relay had the record when it answered, not that it keeps it.
+ */
+export function custodyProof (record: IptsRecord, response: RelayResponse, validator: RecordValidator, now: number): { held?: bigint, reason: string } {
+  if (response.records.length !== 1) return { reason: `the answer carries ${response.records.length} records, not the one held` }
+  const bytes = response.records[0]
+  if (equalBytes(bytes, record.bytes)) {
+    return response.sequence === record.sequence
+      ? { held: record.sequence, reason: 'holds our record' }
+      : { reason: `announced sequence ${String(response.sequence)} for our record ${record.sequence}` }
+  }
+  let held: IptsRecord
+  try {
+    held = validator.validate(bytes, { now, routingKey: record.routingKey })
+  } catch (err: any) {
+    return { reason: `the record it returned is not valid for this tag (${String(err?.name ?? err)})` }
+  }
+  if (!equalBytes(held.signer, record.signer)) return { reason: 'the record it returned is signed by someone else' }
+  if (held.sequence !== response.sequence) return { reason: `announced sequence ${String(response.sequence)} but returned ${held.sequence}` }
+  if (held.sequence <= record.sequence) return { reason: `holds another record of ours at sequence ${held.sequence}` }
+  return { held: held.sequence, reason: 'holds a later record of ours' }
+}
+
+function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b)
 }

@@ -1,10 +1,11 @@
 /**
  * Finding relays a client was not told about.
  *
- * First the connected peers that speak the relay protocol (bootstrap peers that are relays,
- * relays met some other way), waiting a bounded time for identify to tell; then, when the node
- * runs the DHT, the rendezvous: relays provide RENDEZVOUS_CID, and `src/rendezvous/` finds and
- * dials them.
+ * First the connected peers that speak the relay protocol and that `accept` takes (the client
+ * accepts the bootstrap peers it was given, not any peer that happens to be connected and
+ * announces the protocol), waiting a bounded time for identify to tell; then, when the node runs
+ * the DHT, the rendezvous: relays provide RENDEZVOUS_CID, and `src/rendezvous/` finds and dials
+ * them.
  */
 import { second } from '../constants.ts'
 import { RELAY_PROTOCOL } from '../relay/protocol.ts'
@@ -19,15 +20,18 @@ export interface FindRelaysOptions extends AbortOptions {
   limit?: number
   /** How long the rendezvous search may take, ms. @default 10 seconds */
   searchTimeout?: number
+  /** Which connected peers may be used as relays (the rendezvous's finds always may). @default every one */
+  accept?(peer: PeerId): boolean
 }
 
 /** Relays known to this node now, else the first to identify within `settle`, else the rendezvous's. */
 export async function findRelays (node: IptsNode, options: FindRelaysOptions = {}): Promise<PeerId[]> {
   const limit = options.limit ?? 16
-  const known = await connectedRelays(node, limit)
+  const accept = options.accept ?? (() => true)
+  const known = (await connectedRelays(node, limit)).filter(accept)
   if (known.length > 0) return known
-  if (node.getConnections().length > 0 && await relayIdentified(node, options)) {
-    return connectedRelays(node, limit)
+  if (node.getConnections().some(c => accept(c.remotePeer)) && await relayIdentified(node, accept, options)) {
+    return (await connectedRelays(node, limit)).filter(accept)
   }
   if (node.services.dht == null) return []
   try {
@@ -42,8 +46,8 @@ export async function findRelays (node: IptsNode, options: FindRelaysOptions = {
   }
 }
 
-/** Waits, at most `settle` ms, for a connected peer to identify itself as a relay. */
-async function relayIdentified (node: IptsNode, options: FindRelaysOptions): Promise<boolean> {
+/** Waits, at most `settle` ms, for a connected peer that `accept` takes to identify itself as a relay. */
+async function relayIdentified (node: IptsNode, accept: (peer: PeerId) => boolean, options: FindRelaysOptions): Promise<boolean> {
   return new Promise<boolean>((resolve) => {
     const done = (found: boolean): void => {
       clearTimeout(timer)
@@ -52,7 +56,7 @@ async function relayIdentified (node: IptsNode, options: FindRelaysOptions): Pro
       resolve(found)
     }
     const onIdentify = (evt: CustomEvent<IdentifyResult>): void => {
-      if (evt.detail.protocols.includes(RELAY_PROTOCOL)) done(true)
+      if (evt.detail.protocols.includes(RELAY_PROTOCOL) && accept(evt.detail.peerId)) done(true)
     }
     const onAbort = (): void => { done(false) }
     const timer = setTimeout(() => { done(false) }, options.settle ?? 3 * second)

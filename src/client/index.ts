@@ -12,7 +12,7 @@ import type { PrivateKey } from '@libp2p/interface'
 export { Client, listReceipts } from './client.ts'
 export { parsePeerId } from './peer.ts'
 export type {
-  ClientEvents, InboxOptions, ReceiptInfo, RelayListInfo, ResolveResult, SendContent, SendOptions, SendResult, SetRelaysResult
+  ClientEvents, InboxOptions, ReceiptInfo, ReceiptsOptions, RelayListInfo, ResolveResult, SendContent, SendOptions, SendResult, SetRelaysResult
 } from './client.ts'
 export type { InboxMessage } from './inbox.ts'
 export { relayListFromValue, relayListToValue } from './relay-list.ts'

@@ -114,3 +114,36 @@ export const MAX_ROUTING_KEY_LENGTH = 0xffff
 
 /** Largest acknowledgement the store keeps (for forwarding), in bytes. */
 export const MAX_STORED_ACK_SIZE = 64 * KiB
+
+// --- relay streams and inbox drains: what stalled or greedy readers may hold ------------------
+
+/**
+ * Time a relay stream may go without write progress (the peer taking bytes, so the stream's
+ * buffer shrinks) before the relay aborts it, in ms. A reader that stops reading frees its
+ * slot and its page after this.
+ */
+export const DEFAULT_STALL_TIMEOUT = 30 * second
+
+/** Largest inbox page, in record bytes: one yamux window (256 KiB), so a page leaves at once. */
+export const DEFAULT_INBOX_PAGE_BYTES = 256 * KiB
+
+/** Inbox drains served at once by the relay, from everyone. */
+export const DEFAULT_MAX_INBOX_STREAMS = 256
+
+/** Inbox drains served at once for one peer. */
+export const DEFAULT_MAX_INBOX_STREAMS_PER_PEER = 8
+
+/** Inbox drains served at once for one IP address (an IPv6 /64). */
+export const DEFAULT_MAX_INBOX_STREAMS_PER_IP = 32
+
+/** Record bytes of inbox pages held in memory at once (read, not yet taken by the reader), in all. */
+export const DEFAULT_MAX_INBOX_BYTES = 32 * MiB
+
+/** Record bytes of inbox pages held at once for one peer. */
+export const DEFAULT_MAX_INBOX_BYTES_PER_PEER = MiB
+
+/** Record bytes of inbox pages held at once for one IP address (an IPv6 /64). */
+export const DEFAULT_MAX_INBOX_BYTES_PER_IP = 4 * MiB
+
+/** Longest inbox drain, in ms, however steadily the reader reads. */
+export const MAX_INBOX_DRAIN_TIME = 10 * minute

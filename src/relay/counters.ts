@@ -54,6 +54,10 @@ export class Counters {
   acksApplied = 0
   /** relay-protocol streams that failed (timeout, malformed or unknown request) */
   streamErrors = 0
+  /** INBOX requests answered REFUSED InboxBusyError: no room for the drain in time */
+  inboxBusy = 0
+  /** relay-protocol streams aborted (and their connection closed) because the reader took nothing for the stall timeout */
+  streamsStalled = 0
   private readonly recent: RecentRefusal[] = []
   private recentNext = 0
   private readonly now: () => number
@@ -122,7 +126,9 @@ export class Counters {
       inboxRecordsServed: this.inboxRecordsServed,
       inboxDrains: this.inboxDrains,
       acksApplied: this.acksApplied,
-      streamErrors: this.streamErrors
+      streamErrors: this.streamErrors,
+      inboxBusy: this.inboxBusy,
+      streamsStalled: this.streamsStalled
     }
   }
 
@@ -147,6 +153,8 @@ export class Counters {
     counter(metrics, 'ipts_inbox_records_served_total', 'Records streamed through the inbox protocol', () => this.inboxRecordsServed)
     counter(metrics, 'ipts_acks_applied_total', 'Acknowledgements that deleted or tombstoned something', () => this.acksApplied)
     counter(metrics, 'ipts_relay_stream_errors_total', 'Relay-protocol streams that failed', () => this.streamErrors)
+    counter(metrics, 'ipts_inbox_busy_total', 'INBOX requests refused for want of room (InboxBusyError)', () => this.inboxBusy)
+    counter(metrics, 'ipts_relay_streams_stalled_total', 'Relay-protocol streams aborted, with their connection, because the reader took nothing for the stall timeout', () => this.streamsStalled)
   }
 }
 

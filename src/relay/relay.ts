@@ -10,12 +10,15 @@ import { RecordValidator, topicForKey } from '../record/index.ts'
 import { RelayRequest, RelayResponse } from '../pb/relay.ts'
 import { minute, second } from '../constants.ts'
 import { Budgets } from './budget.ts'
+import { StreamStalledError } from '../errors.ts'
 import { Counters } from './counters.ts'
-import { LIFETIME_SLACK } from './constants.ts'
+import { DEFAULT_STALL_TIMEOUT, LIFETIME_SLACK, MAX_INBOX_DRAIN_TIME } from './constants.ts'
+import { sendFlushed } from './flush.ts'
 import { ACK_TOPIC, Follower } from './follower.ts'
 import { Feed } from './feed.ts'
 import { hostKey } from './host.ts'
 import { handlerFor } from './handlers/index.ts'
+import { InboxBudget } from './inbox-budget.ts'
 import { Ingest } from './ingest.ts'
 import { Policy } from './policy.ts'
 import { MAX_REQUEST_BYTES, RELAY_PROTOCOL } from './protocol.ts'
@@ -32,6 +35,7 @@ import type { PolicyInit } from './policy.ts'
 import type { RepublisherInit } from './republisher.ts'
 import type { FollowerInit } from './follower.ts'
 import type { HandlerContext } from './handlers/index.ts'
+import type { InboxInit, InboxStats } from './inbox-budget.ts'
 import type { IptsNode } from '../node.ts'
 import type { IptsRecord } from '../record/index.ts'
 import type { RecentRefusal } from './counters.ts'
@@ -54,6 +58,12 @@ export interface RelayInit extends PolicyInit, BudgetInit {
    * after the last interested peer leaves (the per-peer cap is `maxTopicsPerPeer`).
    */
   follow?: Omit<FollowerInit, 'maxTopicsPerPeer'>
+  /** Time a relay stream may make no write progress (the peer reads nothing) before it is aborted, ms. @default 30 seconds */
+  stallTimeout?: number
+  /** What inbox drains may hold at once (streams and page bytes, per peer, per IP, in all). */
+  inbox?: InboxInit
+  /** fsync every store write before it is confirmed (custody, sync, gossip): survives power loss, slower. @default false */
+  syncWrites?: boolean
   /** Relay-to-relay sync (sessions on connect and every 10 minutes by default). */
   sync?: Omit<SyncInit, 'source'>
   /** Rendezvous schedule (used when the node runs the DHT). */
@@ -96,6 +106,8 @@ export interface RelayStatus {
   tombstones: number
   topics: number
   connections: number
+  /** Inbox drains served now, the page bytes they hold, and requests waiting for room. */
+  inbox: InboxStats
   /** Other relays this relay keeps connections to (through the rendezvous). */
   relays: string[]
   /** True when no other relay or DHT peer is known. */
@@ -121,6 +133,7 @@ export class Relay extends SafeEventEmitter<RelayEvents> {
   readonly republisher: Republisher
   readonly rendezvous?: Rendezvous
   readonly sync: Sync
+  readonly inbox: InboxBudget
   private readonly init: RelayInit
   private readonly log: Logger
   private readonly now: () => number
@@ -145,8 +158,10 @@ export class Relay extends SafeEventEmitter<RelayEvents> {
       maxAckBytes: this.policy.maxAckBytes,
       // a tombstone must outlive every record it refuses, and no accepted record lives longer
       maxTombstoneLifetime: this.policy.maxLifetime + LIFETIME_SLACK,
-      log: node.logger.forComponent('ipts:relay:store')
+      log: node.logger.forComponent('ipts:relay:store'),
+      sync: init.syncWrites ?? false
     })
+    this.inbox = new InboxBudget(init.inbox)
     this.ingest = new Ingest({
       validator: this.validator,
       policy: this.policy,
@@ -267,6 +282,7 @@ export class Relay extends SafeEventEmitter<RelayEvents> {
       ...stats,
       topics: this.follower.topics(),
       connections: this.node.getConnections().length,
+      inbox: this.inbox.stats(),
       relays: this.rendezvous?.relays().map(p => p.toString()) ?? [],
       alone: this.rendezvous?.alone() ?? this.node.getConnections().length === 0,
       limits: [
@@ -309,6 +325,9 @@ export class Relay extends SafeEventEmitter<RelayEvents> {
     gauge('ipts_topics', 'Topics followed', () => this.follower.topics())
     gauge('ipts_relays_connected', 'Other relays this relay holds a connection to', () => this.rendezvous?.relays().length ?? 0)
     gauge('ipts_uptime_seconds', 'Seconds since the relay started', () => this.startedAt == null ? 0 : (this.now() - this.startedAt) / 1000)
+    gauge('ipts_inbox_streams', 'Inbox drains being served', () => this.inbox.stats().streams)
+    gauge('ipts_inbox_bytes', 'Record bytes of inbox pages held (read, not yet taken by readers)', () => this.inbox.stats().bytes)
+    gauge('ipts_inbox_waiting', 'Inbox drains and pages waiting for room', () => this.inbox.stats().waiting)
   }
 
   /** Forward an applied ack to the other relays. */
@@ -340,7 +359,9 @@ export class Relay extends SafeEventEmitter<RelayEvents> {
 
   private async handleStream (stream: Stream, connection: Connection): Promise<void> {
     const signal = AbortSignal.timeout(this.init.requestTimeout ?? 10 * second)
-    const pb = pbStream(stream, { maxDataLength: MAX_REQUEST_BYTES })
+    const stallTimeout = this.init.stallTimeout ?? DEFAULT_STALL_TIMEOUT
+    // nothing but the request is read: a bigger buffer would only hold what a peer pushes
+    const pb = pbStream(stream, { maxDataLength: MAX_REQUEST_BYTES, maxBufferSize: MAX_REQUEST_BYTES + 16 })
     try {
       const request = await pb.read(RelayRequest, { signal })
       const handler = handlerFor(request.type)
@@ -353,18 +374,28 @@ export class Relay extends SafeEventEmitter<RelayEvents> {
         now: this.now,
         remotePeer: connection.remotePeer,
         remoteHost: hostKey(connection.remoteAddr),
+        inbox: this.inbox,
+        stallTimeout,
         onAck: (ack) => { this.forwardAck(ack) }
       }
       // a long inbox drain may take longer than reading a request: give it its own bound
-      const replySignal = AbortSignal.timeout(10 * minute)
+      const replySignal = AbortSignal.timeout(MAX_INBOX_DRAIN_TIME)
       await handler(request, context, async (response, options) => {
-        await pb.write(response, RelayResponse, options)
+        // each response waits until the reader took it, so a stream holds at most one
+        await sendFlushed(stream, RelayResponse.encode(response), { stallTimeout, signal: options?.signal })
       }, { signal: replySignal })
-      await stream.close({ signal: replySignal })
+      await stream.close({ signal: AbortSignal.any([replySignal, AbortSignal.timeout(stallTimeout)]) })
     } catch (err: any) {
       this.log('relay stream from %p failed - %e', connection.remotePeer, err)
-      this.counters.streamErrors++
       stream.abort(err)
+      if (err instanceof StreamStalledError) {
+        // what the muxer already took may sit in the connection's buffer until it closes, and a
+        // peer that reads nothing could add a page per new stream: it loses the connection
+        this.counters.streamsStalled++
+        connection.abort(err)
+      } else {
+        this.counters.streamErrors++
+      }
     }
   }
 

@@ -61,6 +61,7 @@ import { LevelDatastore } from 'datastore-level'
 import { randomBytes } from 'node:crypto'
 import { StoreClosedError, StoreCorruptError } from '../errors.ts'
 import { SafeEventEmitter } from '../events.ts'
+import { MAX_RECORD_SIZE } from '../constants.ts'
 import { isBetter, tagRoutingKey } from '../record/index.ts'
 import {
   ACK_COPY_BASE, ACK_COPY_PER_ENTRY, DEFAULT_MAX_ACK_BYTES, DEFAULT_MAX_BYTES, DEFAULT_MAX_RECORDS,
@@ -221,26 +222,42 @@ export class RecordStore extends SafeEventEmitter<RecordStoreEvents> {
 
   /**
    * One page of a routing key's live records, ordered by signer, starting after `after` (a
-   * cursor from the previous page). Reads at most `limit` (capped at 1000) records plus the
-   * expired ones it skips, so memory is bounded by the page.
+   * cursor from the previous page). Reads at most `limit` (capped at 1000) records, and at most
+   * `maxBytes` of record bytes (but always one record), plus the expired ones it skips, so
+   * memory is bounded by the page.
    */
-  async page (routingKey: Uint8Array, options: { after?: Uint8Array, limit: number, now: number }): Promise<Page> {
+  async page (routingKey: Uint8Array, options: { after?: Uint8Array, limit: number, maxBytes?: number, now: number }): Promise<Page> {
     const limit = Math.max(1, Math.min(MAX_PAGE_LIMIT, Math.floor(options.limit)))
+    const maxBytes = options.maxBytes ?? Infinity
     const prefix = keyPrefix(RECORD, routingKey)
     const range = rangeAfter(prefix, options.after)
     const records: Uint8Array[] = []
+    let bytes = 0
     let cursor: Uint8Array | undefined
     let done = true
-    for await (const [key, value] of entries(this.db(), range, Math.min(STORE_READ_CHUNK, limit + 1))) {
-      if (records.length === limit) {
+    let read = 0
+    let readBytes = 0
+    // read no more than the page can take: records of up to 10 KiB at first, then what the sizes
+    // seen so far suggest (a chunk of 256 large records would be 2.5 MiB for a 256 KiB page)
+    const chunk = (): number => {
+      const left = maxBytes - bytes
+      const guess = read === 0 ? Math.floor(left / MAX_RECORD_SIZE) : Math.floor(left / (readBytes / read))
+      return Math.min(STORE_READ_CHUNK, limit - records.length, guess) + 1
+    }
+    for await (const [key, value] of entries(this.db(), range, chunk)) {
+      const size = value.byteLength - RECORD_HEADER
+      read++
+      readBytes += size
+      if (records.length === limit || (records.length > 0 && bytes + size > maxBytes)) {
         done = false
         break
       }
       cursor = key.subarray(prefix.length)
       if (decodeRecordHeader(value).eol < options.now) continue
       records.push(value.subarray(RECORD_HEADER))
+      bytes += size
     }
-    return { records, cursor: cursor?.slice(), done }
+    return { records, bytes, cursor: cursor?.slice(), done }
   }
 
   /** The routing keys holding at least one record (copies; for re-subscribing on restart). */

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { assertClientDelivery } from '../utils/attack.ts'
 import { CLI_TIMEOUT, peerIdOf, runCli, spawnRelay, startCli, tempDir } from '../utils/cli.ts'
 
 describe('ipts relay', { concurrency: true }, () => {
@@ -57,6 +58,28 @@ describe('ipts relay', { concurrency: true }, () => {
     const result = await runCli(['relay', '--repo', repo('bad'), '--max-bytes', 'lots'])
     assert.equal(result.code, 1)
     assert.match(result.stderr.trim(), /^ipts: --max-bytes "lots" is not a size/)
+  })
+
+  it('inbox limits: the smallest values run and serve a drain; below them is one line', async () => {
+    const smallest = ['--max-inbox-streams', '1', '--max-inbox-streams-per-peer', '1', '--max-inbox-streams-per-ip', '1',
+      '--max-inbox-bytes', '10KiB', '--max-inbox-bytes-per-peer', '10KiB', '--max-inbox-bytes-per-ip', '10KiB', '--inbox-page-bytes', '10KiB', '--stall-timeout', '5s']
+    const relay = await spawnRelay(repo('smallest'), smallest)
+    try {
+      await assertClientDelivery(relay.addr)
+    } finally {
+      await relay.stop()
+    }
+    for (const [flag, value, pattern] of [
+      ['--max-inbox-bytes-per-ip', '10239', /must be at least 10240 bytes/],
+      ['--inbox-page-bytes', '9KiB', /must be at least 10240 bytes/],
+      ['--max-inbox-streams-per-peer', '0', /must be a whole number of at least 1/],
+      ['--stall-timeout', '0s', /must be more than zero/]
+    ] as const) {
+      const result = await runCli(['relay', '--repo', repo('bad'), flag, value])
+      assert.equal(result.code, 1, `${flag} ${value}`)
+      assert.match(result.stderr.trim(), pattern)
+      assert.equal(result.stderr.trim().split('\n').length, 1)
+    }
   })
 
   it('inbox --watch prints a message sent while it runs, then exits 0 on SIGINT', async () => {

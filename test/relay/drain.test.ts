@@ -64,3 +64,32 @@ describe('relay: draining a large inbox', () => {
     assert.equal(rest.flatMap(p => p.records).length, COUNT - 1000)
   })
 })
+
+describe('relay: inbox pages are bounded by bytes', () => {
+  const net = new TestNetwork()
+  after(async () => { await net.stop() })
+
+  it('40 records of ~5 KB drain in pages of at most `pageBytes` of records, each record once', async () => {
+    const pageBytes = 64 * 1024
+    const relay = await net.relay({ inbox: { pageBytes } })
+    const bob = (await key()).publicKey.toMultihash().bytes
+    const routingKey = tagRoutingKey(bob)
+    const now = Date.now()
+    for (let i = 0; i < 40; i++) {
+      const record = await createTaggedRecord(await key(), { tag: bob, value: '/ipfs/' + 'a'.repeat(4800), sequence: 1n, lifetime: 3_600_000, now })
+      assert.equal((await relay.relay.ingest.ingest(record.bytes, { now, routingKey, source: 'custody' })).status, 'stored')
+    }
+    const client = await net.node()
+    await client.dial(addrOf(relay.node))
+    const pages = await relayRequest(client, relay.node, { type: RelayRequest.Type.INBOX, key: routingKey })
+    for (const page of pages) {
+      const bytes = page.records.reduce((n, r) => n + r.length, 0)
+      assert.ok(bytes <= pageBytes, `a page of ${bytes} bytes`)
+    }
+    const total = pages.reduce((n, p) => n + p.records.reduce((m, r) => m + r.length, 0), 0)
+    assert.ok(total > 3 * pageBytes)
+    assert.ok(pages.length >= Math.ceil(total / pageBytes), `${pages.length} pages for ${total} bytes`)
+    assert.equal(new Set(pages.flatMap(p => p.records.map(r => Buffer.from(r).toString('base64')))).size, 40)
+    assert.equal(relay.relay.status().inbox.bytes, 0)
+  })
+})

@@ -299,7 +299,29 @@ describe('RecordStore: paging', () => {
     assert.ok(!seen.has(hex(mh(expiring))), 'the expired record is skipped')
     assert.equal(pages, n / 100)
     // an unknown key is one empty, finished page
-    assert.deepEqual(await store.page(tagRoutingKey(mh(carol)), { limit: 100, now: T0 }), { records: [], cursor: undefined, done: true })
+    assert.deepEqual(await store.page(tagRoutingKey(mh(carol)), { limit: 100, now: T0 }), { records: [], bytes: 0, cursor: undefined, done: true })
+  })
+
+  it('bounds a page by record bytes: at the limit the records fit, one byte less drops the last; always one record', async () => {
+    const store = await openStore()
+    const signers = await makeKeys(10)
+    const records = await Promise.all(signers.map(async (k, i) => tagged(k, bob, 1, T0, { value: '/ipfs/' + 'x'.repeat(100 * i) })))
+    for (const r of records) await store.put(r, T0)
+    const routingKey = tagRoutingKey(mh(bob))
+    const all = await store.page(routingKey, { limit: 100, now: T0 })
+    assert.equal(all.records.length, 10)
+    assert.equal(all.bytes, records.reduce((n, r) => n + r.bytes.length, 0))
+    const firstThree = all.records.slice(0, 3).reduce((n, r) => n + r.length, 0)
+    const atLimit = await store.page(routingKey, { limit: 100, maxBytes: firstThree, now: T0 })
+    assert.deepEqual(atLimit.records, all.records.slice(0, 3))
+    assert.equal(atLimit.bytes, firstThree)
+    assert.equal(atLimit.done, false)
+    const past = await store.page(routingKey, { limit: 100, maxBytes: firstThree - 1, now: T0 })
+    assert.deepEqual(past.records, all.records.slice(0, 2))
+    // the next page starts where the short one stopped
+    const rest = await store.page(routingKey, { after: past.cursor, limit: 100, now: T0 })
+    assert.deepEqual(rest.records, all.records.slice(2))
+    assert.equal((await store.page(routingKey, { limit: 100, maxBytes: 1, now: T0 })).records.length, 1)
   })
 
   it('skips expired records in pages and iteration', async () => {

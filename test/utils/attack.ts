@@ -9,15 +9,19 @@ import assert from 'node:assert/strict'
 import { readFile, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
+import { pbStream } from '@libp2p/utils'
+import { createClient } from '../../src/client/index.ts'
 import { createTaggedRecord, tagRoutingKey } from '../../src/record/index.ts'
 import { RelayRequest, RelayResponse } from '../../src/pb/relay.ts'
+import { RELAY_PROTOCOL } from '../../src/relay/protocol.ts'
+import { RecordStore } from '../../src/relay/store.ts'
 import { spawnRelay } from './cli.ts'
 import { key, relayRequest } from './network.ts'
 import type { CliRelay } from './cli.ts'
 import type { TestNetwork } from './network.ts'
 import type { IptsNode } from '../../src/node.ts'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import type { PrivateKey } from '@libp2p/interface'
+import type { PrivateKey, Stream } from '@libp2p/interface'
 
 /** The RSS a relay under attack must stay below (issue 9). */
 export const MAX_RSS = 500 * 1000 * 1000
@@ -113,5 +117,77 @@ export class HonestPair {
     const pages = await relayRequest(this.node, relay, { type: RelayRequest.Type.INBOX, key: tagRoutingKey(this.tag) })
     const held = pages.flatMap(p => p.records)
     assert.ok(held.some(bytes => Buffer.from(bytes).equals(Buffer.from(record.bytes))), 'the honest record was not delivered')
+  }
+}
+
+// --- inbox attacks: many 10 KiB records, readers that never read (issue 9, item 5) ------------
+
+/**
+ * Writes `count` records of about `size` bytes, each from its own signer, to `tag`'s inbox in
+ * the store of the relay repo `repo`, before the relay starts (the store is the relay's own, so
+ * no ingest budget slows the setup).
+ */
+export async function fillInbox (repo: string, tag: PrivateKey, count: number, size: number): Promise<void> {
+  const store = new RecordStore({ path: join(repo, 'relay'), maxRecordsPerKey: count })
+  await store.open()
+  try {
+    const now = Date.now()
+    const tagBytes = tag.publicKey.toMultihash().bytes
+    for (let i = 0; i < count; i += 50) {
+      const records = await Promise.all(Array.from({ length: Math.min(50, count - i) }, async () => {
+        // the value pads the record to about `size` bytes (the signed data holds it twice: V1 and V2)
+        return createTaggedRecord(await key(), { tag: tagBytes, value: '/ipfs/' + 'a'.repeat(Math.max(0, Math.floor((size - 400) / 2))), sequence: 1n, lifetime: 3_600_000, now })
+      }))
+      for (const record of records) {
+        const result = await store.put(record, now)
+        assert.equal(result.status, 'stored')
+      }
+    }
+  } finally {
+    await store.close()
+  }
+}
+
+/**
+ * Opens `count` INBOX streams for `tag` on the relay and never reads them: each request is
+ * written, then the stream is paused, so yamux sends no window update and the relay's writes
+ * stall once the window is used. Resolves with the streams that opened.
+ */
+export async function stallInboxStreams (node: IptsNode, relay: Multiaddr, tag: PrivateKey, count: number): Promise<Stream[]> {
+  const routingKey = tagRoutingKey(tag.publicKey.toMultihash().bytes)
+  const open = async (): Promise<Stream | undefined> => {
+    try {
+      const stream = await node.dialProtocol(relay, RELAY_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
+      await pbStream(stream).write({ type: RelayRequest.Type.INBOX, key: routingKey, signer: new Uint8Array(), pageSize: 256 }, RelayRequest)
+      stream.pause()
+      return stream
+    } catch {
+      return undefined
+    }
+  }
+  // one stream first: streams opened while the relay still upgrades the connection count as
+  // "early streams", and more than 10 of those make it drop the connection
+  const first = await open()
+  const streams = [first, ...await Promise.all(Array.from({ length: count - 1 }, open))]
+  return streams.filter(s => s != null)
+}
+
+/**
+ * The whole client path, from 127.0.0.1 with fresh keys: `send` resolves only when the relay
+ * confirmed custody (with its proof), then the receiver's `inbox` finds and decrypts the text.
+ */
+export async function assertClientDelivery (relayAddr: string, text = `honest ${Math.random()}`): Promise<void> {
+  const alice = await createClient({ privateKey: await key(), relays: [relayAddr] })
+  const bob = await createClient({ privateKey: await key(), relays: [relayAddr] })
+  try {
+    const sent = await alice.send(bob.peerId, { text }, { minRelays: 1, timeout: 20_000 })
+    assert.equal(sent.relays.length, 1)
+    const got: string[] = []
+    for await (const message of bob.inbox({ signal: AbortSignal.timeout(20_000) })) {
+      if (message.text != null) got.push(message.text)
+    }
+    assert.deepEqual(got, [text])
+  } finally {
+    await Promise.all([alice.stop(), bob.stop()])
   }
 }

@@ -10,8 +10,9 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { shortPeer } from '../../client/util.ts'
-import { NETWORK_SETTINGS, settingOptions } from '../config.ts'
+import { NETWORK_SETTINGS, parseDuration, settingOptions } from '../config.ts'
 import { outputFor, progressRenderer, settingsOf, withClient } from '../context.ts'
+import { printable } from '../output.ts'
 import type { ClientProgressEvent, InboxMessage } from '../../client/index.ts'
 import type { CommonFlags } from '../config.ts'
 import type { CliContext } from '../context.ts'
@@ -22,6 +23,7 @@ interface InboxFlags extends CommonFlags {
   watch?: boolean
   ack?: boolean
   save?: string
+  timeout: string
 }
 
 export function register (program: Command, ctx: CliContext): void {
@@ -30,7 +32,9 @@ export function register (program: Command, ctx: CliContext): void {
     .option('--watch', 'keep running and print new messages as they arrive')
     .option('--ack', 'acknowledge what was printed: relays delete it and senders get receipts')
     .option('--save <dir>', 'write received files into this directory')
+    .option('--timeout <duration>', 'give up on a relay whose drain has not ended after this long (each round with --watch)', '2m')
     .action(async (flags: InboxFlags, command: Command) => {
+      const timeout = parseDuration(flags.timeout, '--timeout')
       const out = outputFor(flags)
       const config = await settingsOf(NETWORK_SETTINGS, command, ctx, out)
       if (config == null) return
@@ -42,7 +46,7 @@ export function register (program: Command, ctx: CliContext): void {
       let count = 0
       const senders = new Set<string>()
       await withClient(config, async (client) => {
-        for await (const message of client.inbox({ watch: flags.watch, ack: flags.ack, signal: ctx.signal, onProgress })) {
+        for await (const message of client.inbox({ watch: flags.watch, ack: flags.ack, timeout, signal: ctx.signal, onProgress })) {
           count++
           senders.add(message.from.toString())
           const saved = flags.save != null && message.data != null ? await saveFile(flags.save, message) : undefined
@@ -75,15 +79,9 @@ function print (out: Output, m: InboxMessage, saved: string | undefined): void {
   if (m.cid != null) parts.push(`[content: ${m.cid}]`)
   // a record another tool made whose value holds nothing more (an /ipns/ path, say)
   if (parts.length === 0) parts.push(`[value: ${m.value}]`)
+  // the sender chose text, name, cid and value: escaped (newlines too), so they cannot forge
+  // lines or drive the terminal
   out.result(json, printable(`${m.from.toString()} #${m.seq}${m.at != null ? ` ${m.at.toISOString()}` : ''}: ${parts.join(' ')}`))
-}
-
-/**
- * Control characters (but tab and newline) and bidirectional overrides escaped as `\u{...}`:
- * a sender's text must not drive the terminal. JSON output escapes them anyway.
- */
-function printable (text: string): string {
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, c => `\\u{${c.codePointAt(0)?.toString(16) ?? ''}}`)
 }
 
 /** Writes a received file as `<dir>/<sender>-<seq>-<name>`, never outside `dir`. */

@@ -58,7 +58,18 @@ export function register (program: Command, ctx: CliContext): void {
         maxRelayItemsPerPeerPerMinute: config.maxRelayItemsPerMinute,
         maxRelayItemsPerIpPerMinute: config.maxRelayItemsPerIpPerMinute,
         maxTopicsPerPeer: config.maxTopicsPerPeer,
-        follow: { maxTopicsPerHost: config.maxTopicsPerHost, maxTopics: config.maxTopics, grace: config.followGrace }
+        follow: { maxTopicsPerHost: config.maxTopicsPerHost, maxTopics: config.maxTopics, grace: config.followGrace },
+        inbox: {
+          maxStreams: config.maxInboxStreams,
+          maxStreamsPerPeer: config.maxInboxStreamsPerPeer,
+          maxStreamsPerIp: config.maxInboxStreamsPerIp,
+          maxBytes: config.maxInboxBytes,
+          maxBytesPerPeer: config.maxInboxBytesPerPeer,
+          maxBytesPerIp: config.maxInboxBytesPerIp,
+          pageBytes: config.inboxPageBytes
+        },
+        stallTimeout: config.stallTimeout,
+        syncWrites: config.syncWrites
       })
       const unwatch = watchRelay(handle, log)
       let server: StatusServer | undefined

@@ -1,6 +1,7 @@
 /** `ipts resolve <name>`: resolves an IPNS name through relays (libp2p fetch, as IPNS over pubsub does). */
 import { NETWORK_SETTINGS, settingOptions } from '../config.ts'
 import { outputFor, progressRenderer, settingsOf, withClient } from '../context.ts'
+import { printable } from '../output.ts'
 import type { CommonFlags } from '../config.ts'
 import type { CliContext } from '../context.ts'
 import type { Command } from 'commander'
@@ -15,7 +16,8 @@ export function register (program: Command, ctx: CliContext): void {
       if (config == null) return
       await withClient(config, async (client) => {
         const result = await client.resolve(name, { signal: ctx.signal, onProgress: progressRenderer(out) })
-        out.result({ name: result.name.toString(), value: result.value }, result.value)
+        // the name's owner chose the value: escaped in human output
+        out.result({ name: result.name.toString(), value: result.value }, printable(result.value))
       })
     })
 }

@@ -10,6 +10,7 @@ import { handlePut } from './put.ts'
 import { handleQuery } from './query.ts'
 import type { Budgets } from '../budget.ts'
 import type { Counters } from '../counters.ts'
+import type { InboxBudget } from '../inbox-budget.ts'
 import type { Ingest } from '../ingest.ts'
 import type { RecordStore } from '../store.ts'
 import type { RelayResponse } from '../../pb/relay.ts'
@@ -27,9 +28,16 @@ export interface HandlerContext {
   remotePeer: PeerId
   /** The connection's host (`hostKey`): the budget and uploader key of the peer's address. */
   remoteHost: string
+  /** What inbox drains may hold at once. */
+  inbox: InboxBudget
+  /** Time a wait for room or for the reader may take without progress, ms. */
+  stallTimeout: number
 }
 
-/** Writes one response; resolves when the stream has room for more. */
+/**
+ * Writes one response; resolves once it has left the stream's buffer (the reader took it), and
+ * rejects with `StreamStalledError` when the reader takes nothing for the stall timeout.
+ */
 export type Reply = (response: RelayResponse, options?: AbortOptions) => Promise<void>
 
 export interface Handler {

@@ -6,10 +6,12 @@ import type { Handler } from './index.ts'
 /**
  * PUT (custody): charged to the sender's `put` budget (per peer and per address), then the
  * record goes through the same ingest path as a topic message, counted against the sender's
- * address for eviction. The answer says what the relay now holds for (key, signer): a stale
- * record still gets OK when the relay holds that sequence or better, which is what custody asks.
- * A record covered by a tombstone is refused as `tombstoned` with the tombstone's sequence in
- * `acked`, so a sender that lost its state can number its next record above it.
+ * address for eviction. The answer says what the relay now holds for (key, signer), and carries
+ * that record: a stale record still gets OK when the relay holds that sequence or better, which
+ * is what custody asks, and the sender checks the record it gets back (its own bytes, or a later
+ * record it signed) before it counts the confirmation. A record covered by a tombstone is
+ * refused as `tombstoned` with the tombstone's sequence in `acked`, so a sender that lost its
+ * state can number its next record above it.
  */
 export const handlePut: Handler = async (request, context, reply, options) => {
   if (request.record == null) {
@@ -31,8 +33,10 @@ export const handlePut: Handler = async (request, context, reply, options) => {
     await reply({ status: RelayResponse.Status.REFUSED, error: result.reason, records: [], done: true }, options)
     return
   }
-  const held = await context.store.query(result.record.routingKey, result.record.signer)
-  if (held == null) {
+  const { routingKey, signer } = result.record
+  const held = await context.store.query(routingKey, signer)
+  const bytes = held == null ? undefined : await context.store.get(routingKey, signer, now)
+  if (held == null || bytes == null) {
     // tombstoned: the receiver already acknowledged this sequence, which is custody's end
     const acked = await ackedSequence(context, result.record.routingKey, result.record.signer, now)
     context.counters.custody('put-tombstoned')
@@ -40,5 +44,5 @@ export const handlePut: Handler = async (request, context, reply, options) => {
     return
   }
   context.counters.custody('put-ok')
-  await reply({ status: RelayResponse.Status.OK, sequence: held.sequence, records: [], done: true }, options)
+  await reply({ status: RelayResponse.Status.OK, sequence: held.sequence, records: [bytes], done: true }, options)
 }

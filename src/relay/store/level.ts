@@ -45,11 +45,11 @@ export async function readRange (db: Db, range: Range): Promise<Entry[]> {
  * The range's entries, `chunk` at a time, through one iterator (closed on exit). Yields arrays,
  * not entries: an `await` per entry costs more than reading it.
  */
-export async function * batches (db: Db, range: Range, chunk = 1024, values = true): AsyncGenerator<Entry[]> {
+export async function * batches (db: Db, range: Range, chunk: number | (() => number) = 1024, values = true): AsyncGenerator<Entry[]> {
   const it = db.iterator<Uint8Array, Uint8Array>({ ...range, ...SCAN, values })
   try {
     for (;;) {
-      const batch = await it.nextv(chunk)
+      const batch = await it.nextv(typeof chunk === 'number' ? chunk : Math.max(1, chunk()))
       if (batch.length === 0) return
       yield batch.map(([k, v]) => [u8(k), v == null ? EMPTY : u8(v)])
     }
@@ -58,8 +58,8 @@ export async function * batches (db: Db, range: Range, chunk = 1024, values = tr
   }
 }
 
-/** The range's entries one by one (through `batches`). */
-export async function * entries (db: Db, range: Range, chunk = 1024, values = true): AsyncGenerator<Entry> {
+/** The range's entries one by one (through `batches`; `chunk` may be asked again before each read). */
+export async function * entries (db: Db, range: Range, chunk: number | (() => number) = 1024, values = true): AsyncGenerator<Entry> {
   for await (const batch of batches(db, range, chunk, values)) yield * batch
 }
 

@@ -66,6 +66,8 @@ export interface Held {
 export interface Page {
   /** record bytes, ordered by signer */
   records: Uint8Array[]
+  /** sum of the records' sizes */
+  bytes: number
   /** pass as `after` for the next page (opaque; the last signer examined) */
   cursor?: Uint8Array
   /** true when the key holds nothing after this page */
