@@ -1,5 +1,5 @@
 /**
- * The libp2p assembly that relays and clients share: TCP + noise + yamux, identify, ping,
+ * The libp2p assembly that relays and clients share: TCP and WebSockets + noise + yamux, identify, ping,
  * gossipsub (StrictSign, as Helia and Kubo use for IPNS over pubsub), fetch, and optionally
  * kad-dht (the rendezvous) and bootstrap.
  *
@@ -15,6 +15,7 @@ import { identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
+import { webSockets } from '@libp2p/websockets'
 import { createLibp2p } from 'libp2p'
 import { hour, minute, second, MiB } from './constants.ts'
 import type { Fetch } from '@libp2p/fetch'
@@ -157,7 +158,12 @@ export async function createNode (options: NodeOptions = {}): Promise<IptsNode> 
   const node = await createLibp2p({
     privateKey: options.privateKey,
     addresses: { listen: options.listen ?? ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp(options.localAddress == null ? {} : { dialOpts: sourceAddress(options.localAddress) })],
+    // TCP, and WebSockets for browsers: a relay listens on `/ws` addresses when given one
+    // (`--listen /ip4/127.0.0.1/tcp/4002/ws`), and every node can dial both
+    transports: [
+      tcp(options.localAddress == null ? {} : { dialOpts: sourceAddress(options.localAddress) }),
+      webSockets()
+    ],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionManager: {
