@@ -9,6 +9,7 @@
  * `{ cmd: 'sent', peer }` reports the subscription-announcement bytes sent to that peer;
  * `{ cmd: 'stop' }`. Child -> parent: `{ event: 'ready', ... }` and one answer per command.
  */
+import { encodingLength } from 'uint8-varint'
 import { createRelay } from '../src/relay/index.ts'
 import { topicForKey } from '../src/record/index.ts'
 import type { RelayHandle } from '../src/relay/index.ts'
@@ -98,15 +99,6 @@ process.on('message', (msg: { cmd: string, ms?: number, peer?: string }) => {
 /** Bytes of one SubOpts inside an RPC: `subscriptions` entry (field 1) of { subscribe (1), topic (2) }. */
 function subOptsBytes (topic: string): number {
   const topicLength = Buffer.byteLength(topic)
-  const inner = 2 + 1 + varintLength(topicLength) + topicLength
-  return 1 + varintLength(inner) + inner
-}
-
-function varintLength (n: number): number {
-  let bytes = 1
-  while (n >= 0x80) {
-    n = Math.floor(n / 0x80)
-    bytes++
-  }
-  return bytes
+  const inner = 2 + 1 + encodingLength(topicLength) + topicLength
+  return 1 + encodingLength(inner) + inner
 }

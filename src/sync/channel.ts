@@ -2,6 +2,7 @@
  * One sync stream as a sequence of `SyncMessage`s: length-prefixed, size-limited, decoded with
  * limits, each with exactly one field set, with every byte counted.
  */
+import { encodingLength } from 'uint8-varint'
 import { lpStream } from '@libp2p/utils'
 import { InvalidSyncMessageError, SyncLimitError } from '../errors.ts'
 import { SyncMessage } from '../pb/sync.ts'
@@ -38,7 +39,7 @@ export class SyncChannel {
 
   async write (message: Partial<SyncMessage>, options: AbortOptions): Promise<void> {
     const bytes = SyncMessage.encode(message)
-    this.bytesSent += varintLength(bytes.byteLength) + bytes.byteLength
+    this.bytesSent += encodingLength(bytes.byteLength) + bytes.byteLength
     await this.lp.write(bytes, options)
     this.touch()
   }
@@ -61,7 +62,7 @@ export class SyncChannel {
       }
       throw err
     }
-    this.bytesReceived += varintLength(buf.byteLength) + buf.byteLength
+    this.bytesReceived += encodingLength(buf.byteLength) + buf.byteLength
     this.touch()
     let message: SyncMessage
     try {
@@ -92,13 +93,4 @@ export class SyncChannel {
     }
     return { kind: kind as K, message: message as MessageOf<K> & SyncMessage }
   }
-}
-
-function varintLength (n: number): number {
-  let length = 1
-  while (n >= 0x80) {
-    n = Math.floor(n / 0x80)
-    length++
-  }
-  return length
 }
