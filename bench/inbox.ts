@@ -35,6 +35,7 @@ import { RelayRequest, RelayResponse } from '../src/pb/relay.ts'
 import { MAX_RESPONSE_BYTES, RELAY_PROTOCOL } from '../src/relay/protocol.ts'
 import { createClient } from '../src/client/index.ts'
 import { RelayProcess } from './relay-process.ts'
+import { profiled } from './cpu-profile.ts'
 import { assertPlausible, cpuSecondsSince, gc, load, rounded, spread } from './stats.ts'
 import type { Spread, SummaryRow } from './stats.ts'
 import type { Held } from './relay-host.ts'
@@ -72,6 +73,10 @@ async function filledRelay (count: number, sealed: boolean, returnRecords: boole
 
 /** The floor: a new node, one dial to the relay, verifying the inbox's records. */
 async function floor (inbox: Inbox): Promise<{ ms: number, cpuMs: number, dialMs: number, verifyMs: number }> {
+  return profiled('inbox-floor', async () => floorOnce(inbox))
+}
+
+async function floorOnce (inbox: Inbox): Promise<{ ms: number, cpuMs: number, dialMs: number, verifyMs: number }> {
   gc()
   const cpu = process.cpuUsage()
   const start = performance.now()
@@ -124,6 +129,10 @@ async function drain (inbox: Inbox): Promise<{ ms: number, cpuMs: number, record
 
 /** The whole client: `createClient().inbox()` from cold, verifying and opening every message. */
 async function clientInbox (inbox: Inbox): Promise<{ ms: number, cpuMs: number, messages: number }> {
+  return profiled('inbox-client', async () => clientInboxOnce(inbox))
+}
+
+async function clientInboxOnce (inbox: Inbox): Promise<{ ms: number, cpuMs: number, messages: number }> {
   const repo = await mkdtemp(join(tmpdir(), 'ipts-bench-client-'))
   try {
     gc()

@@ -15,6 +15,17 @@ interface Waiter { resolve: (value: unknown) => void, reject: (error: Error) => 
 /** An answer (`id`) or an event (`event`) from relay-host.ts. */
 interface HostMessage { id?: number, result?: unknown, error?: string, event?: string }
 const REQUEST_TIMEOUT = 300_000
+/**
+ * Set to a directory to profile every relay child with `--cpu-prof` there (a `.cpuprofile` per
+ * child, written when it exits; summarise with bench/profile-summary.ts).
+ */
+export const CPU_PROF_ENV = 'IPTS_BENCH_CPU_PROF'
+
+/** The child's V8 flags: the relay's, plus `--cpu-prof` when CPU_PROF_ENV names a directory. */
+export function relayExecArgv (): string[] {
+  const dir = process.env[CPU_PROF_ENV]
+  return dir != null && dir !== '' ? [...RELAY_FLAGS, '--cpu-prof', '--cpu-prof-dir', dir] : RELAY_FLAGS
+}
 
 export class RelayProcess {
   readonly child: ChildProcess
@@ -51,7 +62,7 @@ export class RelayProcess {
 
   static async start (init: HostInit = {}): Promise<RelayProcess> {
     const child = fork(HOST, [JSON.stringify(init)], {
-      execArgv: RELAY_FLAGS,
+      execArgv: relayExecArgv(),
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc']
     })
