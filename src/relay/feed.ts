@@ -67,6 +67,8 @@ export class Feed {
   /** Hand a record this relay just took in from a client to the other relays. */
   publish (record: IptsRecord): void {
     if (!this.running) return
+    // no other relay listening: signing a message nobody receives was ~15% of gossip ingest
+    if (this.c.pubsub.getSubscribers(FEED_TOPIC).length === 0) return
     let item: Uint8Array
     try {
       item = encodeItem({ kind: 'record', routingKey: record.routingKey, record: record.bytes })

@@ -142,6 +142,7 @@ describe('scale: following ends with interest', () => {
     const [put] = await relayRequest(sender as any, relay.node, { type: RelayRequest.Type.PUT, key: routingKey, record: record.bytes })
     assert.equal(put.status, RelayResponse.Status.OK)
     assert.equal(relay.relay.follower.has(topic), false, 'custody alone does not make the relay follow')
+    assert.equal(relay.relay.counters.fed, 0, 'a relay with no other relay connected puts nothing on the feed')
 
     const listener = await defaultPeer(bob)
     nodes.push(listener)
@@ -201,6 +202,7 @@ describe('scale: relays hand new records to each other on the feed topic, with n
       return held.every(s => s === 1n)
     }, 2000, 'relays 2 and 3 hold the record')
     assert.equal(sessions, 0, 'no sync session ran')
+    assert.equal(relays[0].relay.counters.fed, 1, 'relay 1 put the record on the feed once')
     assert.ok(relays.every(r => r.relay.follower.topics() === 0), 'no relay follows a record topic')
   })
 })
