@@ -40,7 +40,7 @@ const benches: Record<string, () => Promise<{ rows?: SummaryRow[] }>> = {
   republish: async () => republish(quick ? { records: 200, tags: 20, cycles: 1, idleMs: 1000 } : {}),
   store: async () => store(quick ? { records: 20_000, runs: 1 } : {}),
   sync: async () => sync(quick ? { cases: [[2000, 10]], repeats: 1 } : {}),
-  scale: async () => scale(quick ? ['--inboxes', '0,1000', '--idle', '2000'] : process.argv.slice(2)) as Promise<{ rows?: SummaryRow[] }>
+  scale: async () => scale(quick ? ['--inboxes', '0,1000', '--idle', '2000'] : process.argv.slice(2))
 }
 
 // bench names, skipping `--flag value` pairs that the benches read themselves

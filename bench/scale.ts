@@ -22,6 +22,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { multiaddr } from '@multiformats/multiaddr'
 import { defaultPeer, fillInboxes } from '../test/utils/scale.ts'
+import { spread } from './stats.ts'
+import type { SummaryRow } from './stats.ts'
 
 interface Row {
   inboxes: number
@@ -37,7 +39,7 @@ interface Row {
 
 const MB = 1024 * 1024
 
-export async function run (argv: string[] = process.argv.slice(2)): Promise<unknown> {
+export async function run (argv: string[] = process.argv.slice(2)): Promise<{ rows: SummaryRow[], [key: string]: unknown }> {
   const inboxesArg = flag(argv, '--inboxes') ?? '0,10000,100000'
   const idleMs = Number(flag(argv, '--idle') ?? 10_000)
   const sizes = inboxesArg.split(',').map(Number)
@@ -57,9 +59,33 @@ export async function run (argv: string[] = process.argv.slice(2)): Promise<unkn
       await rm(repo, { recursive: true, force: true })
     }
   }
+  // the summary table's rows: the relay as built, its baseline the pre-scale relay in the same run
+  const summary: SummaryRow[] = []
+  for (const inboxes of sizes) {
+    const a = rows.find(r => r.inboxes === inboxes && r.mode === 'interest')
+    const b = rows.find(r => r.inboxes === inboxes && r.mode === 'legacy')
+    if (a == null || b == null) continue
+    const n = inboxes.toLocaleString('en')
+    const row = (measure: string, unit: string, mine: number, theirs: number, target: string): SummaryRow => ({
+      measure: `${measure}, ${n} inboxes`,
+      value: spread([mine]),
+      unit,
+      baseline: { label: 'pre-scale relay', value: spread([theirs]), unit },
+      ratio: spread([mine / Math.max(0.01, theirs)]),
+      target
+    })
+    const big = inboxes >= 100_000
+    summary.push(
+      row('relay RSS', 'MB', a.rssMB, b.rssMB, big ? '<= 400 MB' : ''),
+      row('idle CPU', '%', a.idleCpuPercent, b.idleCpuPercent, big ? '<= 2%' : ''),
+      row('announcements to a new client', 'B', a.announceBytes, b.announceBytes, big ? '<= 4 KB' : ''),
+      row('ready after restart', 'ms', a.readyMs, b.subscribedMs, big ? '<= 3 s' : '')
+    )
+  }
   return {
     load: loadavg().map(l => Math.round(l * 100) / 100),
-    rows,
+    detail: rows,
+    rows: summary,
     ratios: sizes.map(inboxes => {
       const a = rows.find(r => r.inboxes === inboxes && r.mode === 'interest')
       const b = rows.find(r => r.inboxes === inboxes && r.mode === 'legacy')
