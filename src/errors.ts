@@ -253,6 +253,22 @@ export class StoreClosedError extends IptsError {
   override name = 'StoreClosedError'
 }
 
+/**
+ * The store's disk failed a write (an I/O error). The store then writes nothing more, and refuses
+ * records under this name, until it could reopen the database: LevelDB loses whatever a handle
+ * appends after a failed write.
+ */
+export class StoreWriteError extends IptsError {
+  static override name = 'StoreWriteError'
+  override name = 'StoreWriteError'
+}
+
+/** The store's disk is full: as `StoreWriteError`, until free space lets it reopen the database. */
+export class DiskFullError extends StoreWriteError {
+  static override name = 'DiskFullError'
+  override name = 'DiskFullError'
+}
+
 /** The store's files hold data this version cannot read (unknown format byte or layout version). */
 export class StoreCorruptError extends IptsError {
   static override name = 'StoreCorruptError'

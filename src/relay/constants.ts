@@ -115,6 +115,13 @@ export const MAX_ROUTING_KEY_LENGTH = 0xffff
 /** Largest acknowledgement the store keeps (for forwarding), in bytes. */
 export const MAX_STORED_ACK_SIZE = 64 * KiB
 
+/**
+ * Free space, in bytes, beyond the size of LevelDB's write-ahead logs that a store refusing
+ * writes after a failed one (disk full) waits for before it reopens the database: reopening
+ * turns the logs into a table file, and a reopen that fails leaves nothing to read from.
+ */
+export const STORE_REOPEN_HEADROOM = MiB
+
 // --- relay streams and inbox drains: what stalled or greedy readers may hold ------------------
 
 /**

@@ -305,14 +305,14 @@ export class Follower {
 /**
  * The gossipsub verdict for an ingest result: Accept forwards, Reject punishes the peer (the
  * record is invalid, or over a limit every relay shares), Ignore drops without blame (stale,
- * duplicate, or a full store, which is our state, not the sender's fault).
+ * duplicate, or a full store or disk, which is our state, not the sender's fault).
  */
 export function verdict (status: string, reason?: string): TopicValidatorResult {
   switch (status) {
     case 'stored': return TopicValidatorResult.Accept
     case 'invalid': return TopicValidatorResult.Reject
     case 'refused':
-      return reason === 'KeyFullError' || reason === 'StoreFullError'
+      return reason === 'KeyFullError' || reason === 'StoreFullError' || reason === 'DiskFullError' || reason === 'StoreWriteError'
         ? TopicValidatorResult.Ignore
         : TopicValidatorResult.Reject
     default: return TopicValidatorResult.Ignore

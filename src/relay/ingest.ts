@@ -88,9 +88,12 @@ export class Ingest {
       return { status: 'stored', record }
     }
     if (result.status === 'refused') {
-      const error = result.reason === 'key-full'
-        ? new KeyFullError(`the key already holds ${store.maxRecordsPerKey} records from other signers, and no other host holds two more of them`)
-        : new StoreFullError(`the record is larger than maxBytes (${store.maxBytes})`)
+      // a full disk or another write failure comes with the store's own error (DiskFullError, StoreWriteError)
+      const error = 'error' in result
+        ? result.error
+        : result.reason === 'key-full'
+          ? new KeyFullError(`the key already holds ${store.maxRecordsPerKey} records from other signers, and no other host holds two more of them`)
+          : new StoreFullError(`the record is larger than maxBytes (${store.maxBytes})`)
       const reason = refusalReason(error)
       counters.refused(reason, options.source)
       return { status: 'refused', reason, error }

@@ -13,7 +13,7 @@ import { IptsError } from '../errors.ts'
 /**
  * Every reason a relay refuses a record, an acknowledgement or a sync item: `invalid` when the
  * item itself is bad (the sender's fault), `limit` when it breaks a limit this relay's operator
- * set.
+ * set, `unavailable` when the relay cannot store anything now (its disk).
  */
 export const REFUSALS = {
   RecordTooLargeError: { kind: 'invalid', meaning: 'record larger than the relay\'s maxRecordSize (at most the IPNS 10 KiB)' },
@@ -35,8 +35,10 @@ export const REFUSALS = {
   TopicsFullError: { kind: 'limit', meaning: 'relay already follows maxTopics record topics' },
   KeyFullError: { kind: 'limit', meaning: 'receiver (or name) already holds maxRecordsPerKey records from other senders, and no other host holds two more of them than the sender\'s' },
   StoreFullError: { kind: 'limit', meaning: 'record larger than maxBytes: no eviction can make room' },
-  AckStateFullError: { kind: 'limit', meaning: 'ack state at maxAckBytes: the ack deleted what it covered but left no tombstone or copy' }
-} as const satisfies Record<string, { kind: 'invalid' | 'limit', meaning: string }>
+  AckStateFullError: { kind: 'limit', meaning: 'ack state at maxAckBytes: the ack deleted what it covered but left no tombstone or copy' },
+  DiskFullError: { kind: 'unavailable', meaning: 'the relay\'s disk is full: it stores nothing until free space lets it reopen its store, and serves what it holds' },
+  StoreWriteError: { kind: 'unavailable', meaning: 'the relay\'s disk failed a write (an I/O error other than a full disk): as DiskFullError' }
+} as const satisfies Record<string, { kind: 'invalid' | 'limit' | 'unavailable', meaning: string }>
 
 /** A refusal's name: the class name of the error that stands for it. */
 export type RefusalReason = keyof typeof REFUSALS

@@ -33,6 +33,15 @@
  * entry matching its record. Writes are not fsynced unless `sync: true`, so a process crash
  * loses nothing the OS accepted, while a power loss may drop the last writes (never half of one).
  *
+ * ## A full disk
+ * A write LevelDB fails (ENOSPC, or another I/O error) leaves its log with a torn tail, and
+ * whatever the same handle appends after it is lost on the next open. So after one failed write
+ * the store writes nothing more through that handle: puts are answered `refused` with reason
+ * `disk-full` (`write-failed` for other I/O errors) and the error (`DiskFullError`,
+ * `StoreWriteError`), acks and purges fail with it, and reads go on from the open handle. Each later write first checks the free
+ * space; once it exceeds the logs' size plus `STORE_REOPEN_HEADROOM`, the store reopens the
+ * database (LevelDB drops the torn tail, which no caller was told was stored) and writes again.
+ *
  * ## Memory
  * Rebuilt by `open()` from one scan of the expiry index alone (small keys, 24-byte values: every
  * record's routing key, size, symbol and uploader, every tombstone, every ack's size), never
@@ -59,13 +68,16 @@
  */
 import { LevelDatastore } from 'datastore-level'
 import { randomBytes } from 'node:crypto'
-import { StoreClosedError, StoreCorruptError } from '../errors.ts'
+import { readdir, stat, statfs } from 'node:fs/promises'
+import { join } from 'node:path'
+import { DiskFullError, StoreClosedError, StoreCorruptError, StoreWriteError } from '../errors.ts'
 import { SafeEventEmitter } from '../events.ts'
 import { MAX_RECORD_SIZE } from '../constants.ts'
 import { isBetter, tagRoutingKey } from '../record/index.ts'
 import {
   ACK_COPY_BASE, ACK_COPY_PER_ENTRY, DEFAULT_MAX_ACK_BYTES, DEFAULT_MAX_BYTES, DEFAULT_MAX_RECORDS,
-  DEFAULT_MAX_RECORDS_PER_KEY, DEFAULT_MAX_TOMBSTONE_LIFETIME, MAX_PAGE_LIMIT, STORE_READ_CHUNK, TOMBSTONE_COST
+  DEFAULT_MAX_RECORDS_PER_KEY, DEFAULT_MAX_TOMBSTONE_LIFETIME, MAX_PAGE_LIMIT, STORE_READ_CHUNK, STORE_REOPEN_HEADROOM,
+  TOMBSTONE_COST
 } from './constants.ts'
 import { KeyTable } from './store/key-table.ts'
 import {
@@ -132,6 +144,8 @@ export class RecordStore extends SafeEventEmitter<RecordStoreEvents> {
   private order = 1
   private tail: Promise<unknown> = Promise.resolve()
   private readonly queue: PutJob[] = []
+  /** Set by a failed write: nothing is written until the database is reopened. */
+  private failed?: StoreWriteError
 
   constructor (init: StoreInit) {
     super()
@@ -149,6 +163,7 @@ export class RecordStore extends SafeEventEmitter<RecordStoreEvents> {
   /** Opens the database and rebuilds the in-memory index from it. Idempotent. */
   async open (): Promise<void> {
     if (this.datastore != null) return
+    this.failed = undefined
     this.opening ??= this.load().finally(() => { this.opening = undefined })
     await this.opening
   }
@@ -173,16 +188,30 @@ export class RecordStore extends SafeEventEmitter<RecordStoreEvents> {
    *   share of the store is evicted, unless the new record's own uploader would then hold as
    *   large a share: then its own oldest record goes. A record larger than `maxBytes` is refused
    *   (`store-full`).
+   * After a failed write, refuses with `disk-full` (`write-failed` for other I/O errors) until
+   * it could reopen the database (see "A full disk" above).
    * Resolves with the number of records evicted. The caller validated the record and applied
    * its policy.
    */
   async put (record: IptsRecord, now: number, options: PutOptions = {}): Promise<PutResult> {
-    this.db()
+    if (this.failed == null) this.db()
     const uploader = uploaderId(this.secret, options.from)
-    return new Promise((resolve, reject) => {
-      this.queue.push({ record, now, uploader, resolve, reject })
-      if (this.queue.length === 1) void this.exclusive(async () => this.flushPuts())
-    })
+    try {
+      return await new Promise<PutResult>((resolve, reject) => {
+        this.queue.push({ record, now, uploader, resolve, reject })
+        if (this.queue.length === 1) void this.exclusive(async () => this.flushPuts())
+      })
+    } catch (err) {
+      if (err instanceof StoreWriteError) {
+        return { status: 'refused', reason: err instanceof DiskFullError ? 'disk-full' : 'write-failed', error: err }
+      }
+      throw err
+    }
+  }
+
+  /** The failed write the store is refusing writes after, if any (cleared once it reopened). */
+  writeFailure (): StoreWriteError | undefined {
+    return this.failed
   }
 
   /** The record held for (routing key, signer), unless expired (then it is deleted). */
@@ -397,15 +426,16 @@ export class RecordStore extends SafeEventEmitter<RecordStoreEvents> {
 
   private async closeOnce (): Promise<void> {
     await this.opening?.catch(() => {})
-    const ds = this.datastore
-    if (ds == null) return
+    if (this.datastore == null) return
     let tail: Promise<unknown>
     do {
       tail = this.tail
       await tail
     } while (tail !== this.tail)
+    // read after the wait: a write that failed may have reopened the database meanwhile
+    const ds = this.datastore
     this.datastore = undefined
-    await ds.close()
+    await ds?.close()
   }
 
   protected onListenerError (type: string, err: unknown): void {
@@ -424,8 +454,55 @@ export class RecordStore extends SafeEventEmitter<RecordStoreEvents> {
     return run
   }
 
+  /** Writes one batch; after a failed write, first reopens the database (or throws the failure). */
   private async write (ops: Op[]): Promise<void> {
-    await write(this.db(), ops, this.sync)
+    await this.recover()
+    try {
+      await write(this.db(), ops, this.sync)
+    } catch (err: any) {
+      // LevelDB reports a full disk and other I/O failures as LEVEL_IO_ERROR
+      if (err?.code !== 'LEVEL_IO_ERROR') throw err
+      const message = `store write failed - ${String(err.message)}`
+      this.failed = /no space|ENOSPC|quota/i.test(String(err.message))
+        ? new DiskFullError(message, { cause: err })
+        : new StoreWriteError(message, { cause: err })
+      throw this.failed
+    }
+  }
+
+  /**
+   * After a failed write: reopens the database once the disk has room for LevelDB to turn its
+   * logs into a table, or throws the failure. Runs under the write lock. Reads during the
+   * reopen fail with StoreClosedError; a reopen that fails leaves the store closed until a
+   * later write tries again.
+   */
+  private async recover (): Promise<void> {
+    const failed = this.failed
+    if (failed == null) return
+    if (!(await this.hasRoom())) throw failed
+    const ds = this.datastore
+    this.datastore = undefined
+    await ds?.close().catch(() => {})
+    try {
+      await this.load()
+    } catch {
+      throw failed
+    }
+    this.failed = undefined
+  }
+
+  /** Free space on the store's file system exceeds its logs plus the headroom. */
+  private async hasRoom (): Promise<boolean> {
+    try {
+      const fs = await statfs(this.path)
+      let logs = 0
+      for (const name of await readdir(this.path)) {
+        if (name.endsWith('.log')) logs += (await stat(join(this.path, name))).size
+      }
+      return fs.bavail * fs.bsize >= logs + STORE_REOPEN_HEADROOM
+    } catch {
+      return false
+    }
   }
 
   private async load (): Promise<void> {
@@ -472,6 +549,12 @@ export class RecordStore extends SafeEventEmitter<RecordStoreEvents> {
   private async flushPuts (): Promise<void> {
     const all = this.queue.splice(0, PUT_GROUP)
     if (this.queue.length > 0) void this.exclusive(async () => this.flushPuts())
+    try {
+      await this.recover()
+    } catch (err) {
+      for (const job of all) job.reject(err)
+      return
+    }
     // a record whose symbol is held is held (a different record with the same symbol means
     // someone ground 2^32 signatures to be ignored): answer without reading
     const jobs: Array<PutJob & { sym: { hi: number, lo: number } }> = []

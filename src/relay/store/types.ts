@@ -1,5 +1,6 @@
 /** The record store's public types (re-exported by `../store.ts`). */
 import type { IptsRecord } from '../../record/index.ts'
+import type { StoreWriteError } from '../../errors.ts'
 import type { Logger } from '@libp2p/interface'
 
 export interface StoreInit {
@@ -47,6 +48,8 @@ export type PutResult =
   | { status: 'stored', evicted: number }
   | { status: 'stale' | 'duplicate' | 'tombstoned' }
   | { status: 'refused', reason: 'key-full' | 'store-full' }
+  /** the disk failed a write: nothing is written until the store could reopen the database */
+  | { status: 'refused', reason: 'disk-full' | 'write-failed', error: StoreWriteError }
 
 export interface StoredEntry {
   routingKey: Uint8Array
