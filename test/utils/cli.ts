@@ -42,9 +42,13 @@ export interface CliRelay {
   kill(): Promise<void>
 }
 
-/** Runs `ipts relay --json --repo <repo> --listen /ip4/127.0.0.1/tcp/0 [args]` and waits for its ready line. */
-export async function spawnRelay (repo: string, args: string[] = [], options: { env?: NodeJS.ProcessEnv } = {}): Promise<CliRelay> {
-  const proc = new IptsProcess(['relay', '--json', '--repo', repo, '--listen', '/ip4/127.0.0.1/tcp/0', ...args], { env: options.env ?? cleanEnv() })
+/**
+ * Runs `ipts relay --json --repo <repo> --listen <listen> [args]` and waits for its ready line.
+ * `listen` defaults to `/ip4/127.0.0.1/tcp/0`; give a fixed port to restart a relay where its
+ * peers expect it.
+ */
+export async function spawnRelay (repo: string, args: string[] = [], options: { env?: NodeJS.ProcessEnv, listen?: string } = {}): Promise<CliRelay> {
+  const proc = new IptsProcess(['relay', '--json', '--repo', repo, '--listen', options.listen ?? '/ip4/127.0.0.1/tcp/0', ...args], { env: options.env ?? cleanEnv() })
   try {
     const ready = await proc.waitForJson(o => o.event === 'ready', CLI_TIMEOUT)
     const addrs = ready.addrs as string[]
