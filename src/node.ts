@@ -86,6 +86,9 @@ export const PRIVATE_REPROVIDE_THRESHOLD = 20 * minute
  */
 export const LOOPBACK_ALLOW = ['/ip4/127.0.0.1', '/ip6/::1']
 
+/** The same hosts as IP strings, as gossipsub's peer scoring names them. */
+const LOOPBACK_IPS = ['127.0.0.1', '::1']
+
 /**
  * How many subscriptions one gossipsub RPC may carry before it is rejected whole (relay nodes).
  * gossipsub's own default: relays no longer learn each other's topic sets from announcements
@@ -113,6 +116,11 @@ export async function createNode (options: NodeOptions = {}): Promise<IptsNode> 
       // this is on: quadratic in topics (BRIEF, measured). Relays hold thousands of topics.
       tagMeshPeers: false,
       allowPublishToZeroTopicPeers: true,
+      // gossipsub scores down every peer of an IP that has more than 10 peers connected (P6, IP
+      // colocation): past 13 it stops publishing to them, so a relay with a dozen local peers
+      // stopped delivering live to any of them (test/faults/load.test.ts). Loopback peers are
+      // processes on this machine, exempt as from the connection limits (LOOPBACK_ALLOW).
+      scoreParams: { IPColocationFactorWhitelist: new Set(LOOPBACK_IPS) },
       ignoreDuplicatePublishError: true,
       emitSelf: false,
       ...(options.metrics != null

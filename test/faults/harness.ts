@@ -33,6 +33,8 @@ export interface FaultSettings {
   receivers: number
   relays: number
   loadPeriod: number
+  /** load: messages per second each sender offers (0: the next as soon as custody confirms the last) */
+  loadRate: number
 }
 
 function envNumber (name: string, fallback: number): number {
@@ -51,10 +53,12 @@ export function faultSettings (): FaultSettings {
     seed: envNumber('IPTS_FAULT_SEED', Math.floor(Math.random() * 2 ** 31)),
     kills: envNumber('IPTS_FAULT_KILLS', full ? 200 : 5),
     crashBudget: envNumber('IPTS_FAULT_CRASH_SECONDS', full ? 300 : 60) * 1000,
-    senders: envNumber('IPTS_FAULT_SENDERS', full ? 10 : 4),
-    receivers: envNumber('IPTS_FAULT_RECEIVERS', full ? 10 : 4),
+    // 6 + 6 clients put 14 peers of one IP on each relay: past gossipsub's colocation threshold
+    senders: envNumber('IPTS_FAULT_SENDERS', full ? 10 : 6),
+    receivers: envNumber('IPTS_FAULT_RECEIVERS', full ? 10 : 6),
     relays: envNumber('IPTS_FAULT_RELAYS', 3),
-    loadPeriod: envNumber('IPTS_FAULT_LOAD_SECONDS', full ? 60 : 4) * 1000
+    loadPeriod: envNumber('IPTS_FAULT_LOAD_SECONDS', full ? 60 : 4) * 1000,
+    loadRate: envNumber('IPTS_FAULT_LOAD_RATE', 0)
   }
 }
 

@@ -2,23 +2,30 @@
  * Fault suite, load: senders and receivers (the client library, in this process) exchange
  * messages through three real `ipts relay` processes for a fixed period; halfway through, one
  * relay is SIGKILLed and restarted from its repo on the same address. Every message whose
- * `send()` resolved (custody by 2 relays) must reach its receiver. Reports throughput and
- * delivery latency (send start to the receiver's inbox), and custody latency.
+ * `send()` resolved (custody by 2 relays) must reach its receiver live (on its topic, while it
+ * watches); whatever did not is looked for with a final drain, to tell late from lost. Reports
+ * throughput, delivery latency (send start to the receiver's inbox) and custody latency.
  *
- * `npm test`: 4 senders, 4 receivers, 4 s. `npm run test:faults`: 10, 10, 60 s.
- * (`IPTS_FAULT_SENDERS`, `IPTS_FAULT_RECEIVERS`, `IPTS_FAULT_RELAYS`, `IPTS_FAULT_LOAD_SECONDS`.)
+ * `npm test`: 6 senders, 6 receivers, 4 s. `npm run test:faults`: 10, 10, 60 s.
+ * (`IPTS_FAULT_SENDERS`, `IPTS_FAULT_RECEIVERS`, `IPTS_FAULT_RELAYS`, `IPTS_FAULT_LOAD_SECONDS`,
+ * `IPTS_FAULT_LOAD_RATE` messages per second per sender, default as fast as custody allows.)
  */
 import assert from 'node:assert/strict'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { after, describe, it } from 'node:test'
 import { createClient } from '../../src/client/index.ts'
-import { spawnRelay, tempDir } from '../utils/cli.ts'
+import { WATCH_REFRESH } from '../../src/client/client.ts'
+import { CLI_TIMEOUT, spawnRelay, tempDir } from '../utils/cli.ts'
 import { key } from '../utils/network.ts'
 import { faultSettings, quantile, report } from './harness.ts'
 import type { Client } from '../../src/client/index.ts'
 import type { CliRelay } from '../utils/cli.ts'
 
-/** After the senders stop, time allowed for the last messages to arrive live, ms. */
-const SETTLE = 30_000
+/**
+ * After the senders stop, time allowed for the last messages to arrive live, ms: less than the
+ * watching client's periodic re-drain, so that what arrives within it came on the topic.
+ */
+const SETTLE = WATCH_REFRESH / 2
 
 function percentiles (values: number[]): { p50: number, p95: number, p99: number, max: number } {
   const sorted = [...values].sort((a, b) => a - b)
@@ -83,15 +90,26 @@ describe('fault: load through relays, one restarted midway', () => {
         if (!stopReading.signal.aborted) throw err
       }
     })
-    await Promise.all(caughtUp)
+    // a reader that fails before it caught up fails the test rather than leaving it waiting
+    await Promise.race([Promise.all(caughtUp), Promise.all(reading).then(() => { throw new Error('a receiver stopped reading before it caught up') })])
 
     // senders: one message at a time each, to receivers in turn, until the period ends
     const custody: number[] = []
     const failures = new Map<string, number>()
+    const failureSamples: string[] = []
+    // every client shares this process's event loop: its delay says how much of the latency is this harness
+    const loop = monitorEventLoopDelay({ resolution: 20 })
+    loop.enable()
+    const cpu = process.cpuUsage()
     const started = Date.now()
     const deadline = started + settings.loadPeriod
+    const interval = settings.loadRate > 0 ? 1000 / settings.loadRate : 0
     const sending = senders.map(async (sender, s) => {
-      for (let n = s; Date.now() < deadline; n++) {
+      for (let n = s, i = 0; Date.now() < deadline; n++, i++) {
+        // paced: each message at its slot (open loop: a late send does not push the next ones back)
+        const slot = started + i * interval
+        if (slot > Date.now()) await new Promise(resolve => setTimeout(resolve, slot - Date.now()))
+        if (Date.now() >= deadline) break
         const to = receivers[n % receivers.length]
         const t0 = Date.now()
         try {
@@ -100,6 +118,7 @@ describe('fault: load through relays, one restarted midway', () => {
           expected.set(`${sender.peerId.toString()}/${result.seq}/${to.peerId.toString()}`, t0)
         } catch (err: any) {
           failures.set(err.name, (failures.get(err.name) ?? 0) + 1)
+          if (failureSamples.length < 3) failureSamples.push(`${String(err.name)}: ${String(err.message)}`)
         }
       }
     })
@@ -117,6 +136,8 @@ describe('fault: load through relays, one restarted midway', () => {
 
     await Promise.all(sending)
     const period = (Date.now() - started) / 1000
+    const used = process.cpuUsage(cpu)
+    loop.disable()
     const downMs = await restart
     sendersDone = true
     const settled = new Promise<void>(resolve => { allIn = resolve })
@@ -133,7 +154,7 @@ describe('fault: load through relays, one restarted midway', () => {
     if (missingLive.length > 0) {
       for (const receiver of receivers) {
         const me = receiver.peerId.toString()
-        for await (const m of receiver.inbox({ ack: true })) {
+        for await (const m of receiver.inbox({ ack: true, signal: AbortSignal.timeout(CLI_TIMEOUT) })) {
           const id = `${m.from.toString()}/${m.seq}/${me}`
           if (!delivered.has(id)) {
             delivered.set(id, Date.now() - (JSON.parse(m.text ?? '{}').t as number))
@@ -155,12 +176,19 @@ describe('fault: load through relays, one restarted midway', () => {
       deliveredLateByDrain: late,
       lost: lost.length,
       sendFailures: Object.fromEntries(failures),
+      sendFailureSamples: failureSamples,
       throughputPerSecond: Math.round(expected.size / period * 10) / 10,
       deliveryLatencyMs: percentiles(latencies),
       custodyLatencyMs: percentiles(custody),
-      restartedRelayDownMs: downMs
+      restartedRelayDownMs: downMs,
+      offeredPerSenderPerSecond: settings.loadRate > 0 ? settings.loadRate : 'as fast as custody allows',
+      harness: {
+        cpuSecondsPerSecond: Math.round((used.user + used.system) / 1e6 / period * 100) / 100,
+        eventLoopDelayMs: { p50: Math.round(loop.percentile(50) / 1e6), p99: Math.round(loop.percentile(99) / 1e6), max: Math.round(loop.max / 1e6) }
+      }
     })
     assert.deepEqual(lost, [], `lost ${lost.length} of ${expected.size} confirmed messages`)
+    assert.equal(late, 0, `${late} of ${expected.size} messages came only with a later drain, not live`)
     assert.ok(expected.size > 0, 'no message was sent')
   })
 })
