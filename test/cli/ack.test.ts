@@ -32,14 +32,20 @@ async function status (relay: CliRelay): Promise<any> {
   return res.json()
 }
 
-/** Re-reads the relay's status until `check` holds (bounded). */
+/** Between two reads of a relay's status, ms: the relay process has no event to wait on. */
+const STATUS_EVERY = 50
+
+/**
+ * Re-reads the relay's status until `check` holds (bounded). Spaced, not back to back: on a
+ * loaded machine a busy loop of HTTP requests takes the CPU from the relay it waits for.
+ */
 async function statusUntil (relay: CliRelay, check: (s: any) => boolean, timeout = CLI_TIMEOUT): Promise<any> {
   const deadline = Date.now() + timeout
   while (true) {
     const s = await status(relay)
     if (check(s)) return s
     if (Date.now() > deadline) throw new Error(`relay status never matched: ${JSON.stringify(s)}`)
-    await new Promise(resolve => setImmediate(resolve))
+    await new Promise(resolve => setTimeout(resolve, STATUS_EVERY))
   }
 }
 
@@ -153,7 +159,9 @@ describe('acknowledgement, deletion and receipts, with real processes', { concur
 
   it('send --wait-receipt stays online until Carol acknowledges, then prints the receipt and exits 0', async () => {
     const carol = await peerIdOf(repo('carol'))
-    const dave = startCli(['send', carol, 'tell me when you read this', '--wait-receipt', '--timeout', '60s', '--json', '--repo', repo('dave'), ...relayFlags(relays)])
+    // --timeout bounds custody and the receipt wait together; the test waits on Dave's output,
+    // so a bound well past CLI_TIMEOUT only matters if the test is failing anyway
+    const dave = startCli(['send', carol, 'tell me when you read this', '--wait-receipt', '--timeout', '300s', '--json', '--repo', repo('dave'), ...relayFlags(relays)])
     try {
       const sent = await dave.waitForJson(o => o.event === 'sent', CLI_TIMEOUT)
       assert.equal(sent.seq, '1')

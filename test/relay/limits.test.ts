@@ -252,13 +252,17 @@ describe('relay policy limits', () => {
   })
 
   it('publish rate per peer: N messages a minute are stored, the next is refused', async () => {
-    const { relay, client } = await setup({ maxPublishesPerPeerPerMinute: 5 })
+    // the relay's clock stands still: the bucket refills one token per 12 s, which a loaded
+    // machine could otherwise spend between two publishes and so let the sixth in
+    const now = Date.now()
+    const { relay, client } = await setup({ maxPublishesPerPeerPerMinute: 5, now: () => now })
     const tag = await newTag()
     const topic = topicForKey(tagRoutingKey(tag))
+    const records = await Promise.all(Array.from({ length: 6 }, async () => tagged(await key(), tag)))
     client.services.pubsub.subscribe(topic)
     await subscribed(client, topic, relay.node.peerId)
-    for (let i = 0; i < 6; i++) {
-      await client.services.pubsub.publish(topic, await tagged(await key(), tag))
+    for (const record of records) {
+      await client.services.pubsub.publish(topic, record)
     }
     await until(() => relay.relay.counters.refusedCount('RateLimitedError') >= 1)
     await until(() => relay.relay.store.stats().records === 5)
