@@ -174,7 +174,9 @@ describe('relay policy limits', () => {
   })
 
   it('custody PUTs per peer: N a minute are answered, the next is refused', async () => {
-    const { relay, client } = await setup({ maxPutsPerPeerPerMinute: 3 })
+    // budgets refill with time: the relay's clock stands still, so a slow loop gets no token back
+    const now = Date.now()
+    const { relay, client } = await setup({ maxPutsPerPeerPerMinute: 3, now: () => now })
     for (let i = 0; i < 3; i++) {
       const tag = await newTag()
       assert.equal((await put(client, relay, tag, await tagged(await key(), tag))).status, RelayResponse.Status.OK)
@@ -191,7 +193,8 @@ describe('relay policy limits', () => {
   })
 
   it('custody PUTs per address: fresh peers from one host share N a minute; another host is unaffected', async () => {
-    const { relay, client } = await setup({ maxPutsPerIpPerMinute: 3 })
+    const now = Date.now()
+    const { relay, client } = await setup({ maxPutsPerIpPerMinute: 3, now: () => now })
     const peers = [client, await net.node(), await net.node()]
     for (const peer of peers) {
       const tag = await newTag()
@@ -208,7 +211,8 @@ describe('relay policy limits', () => {
   })
 
   it('acks per peer and per address: N a minute are applied, the next is refused', async () => {
-    const { relay, client } = await setup({ maxAcksPerPeerPerMinute: 2, maxAcksPerIpPerMinute: 3 })
+    const now = Date.now()
+    const { relay, client } = await setup({ maxAcksPerPeerPerMinute: 2, maxAcksPerIpPerMinute: 3, now: () => now })
     const ack = async (): Promise<Uint8Array> => {
       const receiver = await key()
       return (await createAck(receiver, { entries: [{ signer: (await key()).publicKey.toMultihash().bytes, sequence: 1n, eol: Date.now() + hour }], now: Date.now() })).bytes
@@ -229,7 +233,8 @@ describe('relay policy limits', () => {
   })
 
   it('items from a relay peer (sync) per peer and per address: N a minute are stored, the rest refused', async () => {
-    const receiver = await net.relay({ maxRelayItemsPerPeerPerMinute: 3, maxRelayItemsPerIpPerMinute: 5, sync: { syncOnConnect: false, interval: 0 } })
+    const now = Date.now()
+    const receiver = await net.relay({ maxRelayItemsPerPeerPerMinute: 3, maxRelayItemsPerIpPerMinute: 5, sync: { syncOnConnect: false, interval: 0 }, now: () => now })
     const sources = [await net.relay({ sync: { syncOnConnect: false, interval: 0 } }), await net.relay({ sync: { syncOnConnect: false, interval: 0 } })]
     const client = await net.node()
     for (const source of sources) {
