@@ -18,7 +18,7 @@ import { RecordStore } from '../../src/relay/store.ts'
 import { spawnRelay, tempDir } from '../utils/cli.ts'
 import { TestNetwork, relayRequest } from '../utils/network.ts'
 import { makeKeys, mh } from '../utils/store-fixtures.ts'
-import { faultSettings, heldByInbox, missing, pairId, random, report } from './harness.ts'
+import { NO_BUDGETS, faultSettings, heldByInbox, missing, pairId, random, report } from './harness.ts'
 import type { CliRelay } from '../utils/cli.ts'
 import type { PrivateKey } from '@libp2p/interface'
 
@@ -60,7 +60,7 @@ describe('fault: SIGKILL during custody PUTs', () => {
     const confirmed = new Map<string, bigint>()
     const figures = { kills: 0, puts: 0, confirmed: 0, unanswered: 0, checkedPairs: 0, verifyRuns: 0 }
 
-    let relay: CliRelay = await spawnRelay(repo.path)
+    let relay: CliRelay = await spawnRelay(repo.path, NO_BUDGETS)
     cleanups.push(async () => relay.kill())
     const started = Date.now()
 
@@ -120,7 +120,7 @@ describe('fault: SIGKILL during custody PUTs', () => {
       }
 
       // and the restarted relay serves them
-      relay = await spawnRelay(repo.path)
+      relay = await spawnRelay(repo.path, NO_BUDGETS)
       const served = await heldByInbox(client, relay.addr, routingKeys)
       assert.deepEqual(missing(confirmed, p => served.get(p)), [], `not served after restart ${figures.kills} (seed ${settings.seed})`)
       figures.checkedPairs += confirmed.size

@@ -22,7 +22,7 @@ import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { spawnRelay } from '../utils/cli.ts'
 import { TestNetwork, relayRequest } from '../utils/network.ts'
 import { makeKeys, mh } from '../utils/store-fixtures.ts'
-import { heldByInbox, missing, mountTmpfs, pairId, report } from './harness.ts'
+import { NO_BUDGETS, heldByInbox, missing, mountTmpfs, pairId, report } from './harness.ts'
 import type { Tmpfs } from './harness.ts'
 import type { CliRelay } from '../utils/cli.ts'
 import type { PrivateKey } from '@libp2p/interface'
@@ -153,7 +153,7 @@ describe('fault: the disk fills up', () => {
     const fs = await tmpfs(t, 'relay')
     if (fs == null) return
     const repo = join(fs.path, 'repo')
-    let relay: CliRelay = await spawnRelay(repo, ['--metrics', '127.0.0.1:0'])
+    let relay: CliRelay = await spawnRelay(repo, ['--metrics', '127.0.0.1:0', ...NO_BUDGETS])
     cleanups.push(async () => relay.kill())
     const client = await net.node()
     const tag = (await makeKeys(1))[0]
@@ -214,7 +214,7 @@ describe('fault: the disk fills up', () => {
     } finally {
       await store.close()
     }
-    relay = await spawnRelay(repo, ['--metrics', '127.0.0.1:0'])
+    relay = await spawnRelay(repo, ['--metrics', '127.0.0.1:0', ...NO_BUDGETS])
     const afterRestart = await heldByInbox(client, relay.addr, [routingKey])
     assert.deepEqual(missing(confirmed, p => afterRestart.get(p)), [])
     await report(t, 'disk-full', { tmpfsBytes: TMPFS_SIZE, fillerBytes: filler, confirmed: counts.ok, confirmedWhileFilling: counts.okWhileFull, refusedDiskFull: refusals, lost: 0 })

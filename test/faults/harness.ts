@@ -62,6 +62,18 @@ export function faultSettings (): FaultSettings {
   }
 }
 
+/**
+ * `ipts relay` flags that lift the per-peer and per-address budgets: the fault suite streams
+ * from one client, or from twenty on 127.0.0.1, as fast as the relays take it, and budgets are
+ * not what it tests (test/relay/limits.test.ts does).
+ */
+export const NO_BUDGETS = [
+  '--max-puts-per-minute', '--max-puts-per-ip-per-minute',
+  '--max-acks-per-minute', '--max-acks-per-ip-per-minute',
+  '--max-publishes-per-minute', '--max-publishes-per-ip-per-minute',
+  '--max-relay-items-per-minute', '--max-relay-items-per-ip-per-minute'
+].flatMap(flag => [flag, '100000000'])
+
 /** mulberry32: a small seeded generator of floats in [0, 1). */
 export function random (seed: number): () => number {
   let a = seed >>> 0

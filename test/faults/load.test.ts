@@ -17,7 +17,7 @@ import { createClient } from '../../src/client/index.ts'
 import { WATCH_REFRESH } from '../../src/client/client.ts'
 import { CLI_TIMEOUT, spawnRelay, tempDir } from '../utils/cli.ts'
 import { key } from '../utils/network.ts'
-import { faultSettings, quantile, report } from './harness.ts'
+import { NO_BUDGETS, faultSettings, quantile, report } from './harness.ts'
 import type { Client } from '../../src/client/index.ts'
 import type { CliRelay } from '../utils/cli.ts'
 
@@ -48,7 +48,7 @@ describe('fault: load through relays, one restarted midway', () => {
       const repo = await tempDir('ipts-fault-load-')
       cleanups.push(repo.cleanup)
       repos.push(repo.path)
-      relays.push(await spawnRelay(repo.path, relays.flatMap(r => ['--bootstrap', r.addr])))
+      relays.push(await spawnRelay(repo.path, [...relays.flatMap(r => ['--bootstrap', r.addr]), ...NO_BUDGETS]))
       const index = i
       cleanups.push(async () => relays[index].kill())
     }
@@ -130,7 +130,7 @@ describe('fault: load through relays, one restarted midway', () => {
       const down = Date.now()
       await relays[victim].kill()
       const listen = relays[victim].addr.replace(/\/p2p\/.*$/, '')
-      relays[victim] = await spawnRelay(repos[victim], relays.filter((_, i) => i < victim).flatMap(r => ['--bootstrap', r.addr]), { listen })
+      relays[victim] = await spawnRelay(repos[victim], [...relays.filter((_, i) => i < victim).flatMap(r => ['--bootstrap', r.addr]), ...NO_BUDGETS], { listen })
       return Date.now() - down
     })()
 
