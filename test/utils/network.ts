@@ -61,8 +61,14 @@ export function addrOf (node: IptsNode): Multiaddr {
   return addr
 }
 
+/**
+ * Default bound on a wait, ms: generous, because it only decides how long a failing test takes,
+ * and a machine running the suite beside other work can be slow to deliver an event.
+ */
+export const WAIT_BOUND = 60_000
+
 /** Resolves with the first event of `type` that `accept` likes; rejects after `ms`. */
-export async function waitFor<T = unknown> (target: EventTarget, type: string, accept: (detail: T) => boolean = () => true, ms = 20_000): Promise<T> {
+export async function waitFor<T = unknown> (target: EventTarget, type: string, accept: (detail: T) => boolean = () => true, ms = WAIT_BOUND): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       target.removeEventListener(type, listener)
@@ -80,7 +86,7 @@ export async function waitFor<T = unknown> (target: EventTarget, type: string, a
 }
 
 /** Polls `check` on the event loop (not a sleep-as-sync: it stops as soon as `check` is true). */
-export async function until (check: () => boolean | Promise<boolean>, ms = 20_000, what = 'condition', every = 25): Promise<void> {
+export async function until (check: () => boolean | Promise<boolean>, ms = WAIT_BOUND, what = 'condition', every = 25): Promise<void> {
   const deadline = Date.now() + ms
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`${what} not met in ${ms} ms`)
@@ -89,7 +95,7 @@ export async function until (check: () => boolean | Promise<boolean>, ms = 20_00
 }
 
 /** Waits until `node` sees `peer` subscribed to `topic` (gossipsub has learnt of it). */
-export async function subscribed (node: IptsNode, topic: string, peer: PeerId, ms = 20_000): Promise<void> {
+export async function subscribed (node: IptsNode, topic: string, peer: PeerId, ms = WAIT_BOUND): Promise<void> {
   await until(() => node.services.pubsub.getSubscribers(topic).some(p => p.equals(peer)), ms)
 }
 
