@@ -21,6 +21,8 @@ const RECORDS = 600
 const RECORD_SIZE = 10_000
 /** Short, so the test sees stalled streams aborted; the default is 30 s. */
 const STALL = '3s'
+/** yamux's initial stream window, bytes: what a peer that never reads takes before the sender stalls. */
+const YAMUX_WINDOW = 256 * 1024
 
 describe('attack: stalled inbox readers', () => {
   let dir: { path: string, cleanup(): Promise<void> }
@@ -98,11 +100,17 @@ describe('attack: stalled inbox readers', () => {
     const attackers: IptsNode[] = []
     for (let i = 0; i < 16; i++) attackers.push(await net.node({ listen: [], localAddress: `127.0.0.${11 + i}` }))
     // 4 streams from each host: 16 served, 16 waiting, 32 refused
-    await Promise.all(attackers.map(async a => stallInboxStreams(a, relay.ma, victim, 4)))
+    const streams = (await Promise.all(attackers.map(async a => stallInboxStreams(a, relay.ma, victim, 4)))).flat()
     await until(async () => {
       const s = await statusOf(relay)
       return s.inbox.streams === 16 && s.inbox.waiting === 16
     }, 20_000, 'every slot taken, the queue full')
+    // a served stream has stalled once it holds a whole yamux window unread: the relay can send it
+    // nothing more, so its stall timer runs from before the honest drain arrives and ends before
+    // the honest drain's wait for a slot (also the stall timeout) does. On a loaded machine
+    // pushing 16 windows through noise takes a while; without this wait the honest drain could
+    // give up first.
+    await until(() => streams.filter(s => s.readBufferLength >= YAMUX_WINDOW).length >= 16, 60_000, 'the served streams stalled')
     await assertHealthy(relay)
     // the honest drain takes the place of an attacker's waiting one, and goes first
     await honest.deliver(relay.ma)

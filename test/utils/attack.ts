@@ -117,7 +117,7 @@ export class HonestPair {
     assert.equal(answer.sequence, this.sequence)
     const pages = await relayRequest(this.node, relay, { type: RelayRequest.Type.INBOX, key: tagRoutingKey(this.tag) })
     const held = pages.flatMap(p => p.records)
-    assert.ok(held.some(bytes => Buffer.from(bytes).equals(Buffer.from(record.bytes))), 'the honest record was not delivered')
+    assert.ok(held.some(bytes => Buffer.from(bytes).equals(Buffer.from(record.bytes))), `the honest record was not delivered (INBOX answered ${pages.map(p => `${RelayResponse.Status[p.status]}${p.error != null ? ` ${p.error}` : ''} with ${p.records.length}`).join(', ')})`)
   }
 }
 
