@@ -36,6 +36,14 @@ export interface Announcer {
 }
 
 /**
+ * How many peers gossipsub knows to be subscribed to a topic, without building the PeerId list
+ * that `getSubscribers` parses (cheap enough for a per-record check).
+ */
+export function subscriberCount (pubsub: GossipSub, topic: string): number {
+  return (pubsub as unknown as GossipSubInternals).topics.get(topic)?.size ?? 0
+}
+
+/**
  * Routes every gossipsub announcement through the per-peer filter. Returns the means to announce
  * to one peer directly and to undo the change.
  */

@@ -14,6 +14,7 @@ import { IptsError } from '../errors.ts'
 import { decodeItem, encodeItem } from '../sync/index.ts'
 import { verdict } from './follower.ts'
 import { budgetReason } from './budget.ts'
+import { subscriberCount } from './announce.ts'
 import { refusalReason } from './refusals.ts'
 import type { Ingest } from './ingest.ts'
 import type { Counters } from './counters.ts'
@@ -68,7 +69,7 @@ export class Feed {
   publish (record: IptsRecord): void {
     if (!this.running) return
     // no other relay listening: signing a message nobody receives was ~15% of gossip ingest
-    if (this.c.pubsub.getSubscribers(FEED_TOPIC).length === 0) return
+    if (subscriberCount(this.c.pubsub, FEED_TOPIC) === 0) return
     let item: Uint8Array
     try {
       item = encodeItem({ kind: 'record', routingKey: record.routingKey, record: record.bytes })

@@ -292,7 +292,7 @@ export class Relay extends SafeEventEmitter<RelayEvents> {
         limit('maxRecordSize', p.maxRecordSize, 'bytes', 'RecordTooLargeError'),
         limit('maxLifetime', p.maxLifetime, 'ms', 'LifetimeTooLongError'),
         limit('maxAckBytes', p.maxAckBytes, 'bytes', 'AckStateFullError', stats.ackStateBytes),
-        limit('maxPublishesPerPeerPerMinute', p.maxPublishesPerPeerPerMinute, 'publishes/min', 'RateLimitedError'),
+        limit('maxPublishesPerPeerPerMinute', b.limits('gossip').peer, 'publishes/min', 'RateLimitedError'),
         limit('maxPublishesPerIpPerMinute', b.limits('gossip').ip, 'publishes/min', 'HostRateLimitedError'),
         limit('maxPutsPerPeerPerMinute', b.limits('put').peer, 'requests/min', 'RateLimitedError'),
         limit('maxPutsPerIpPerMinute', b.limits('put').ip, 'requests/min', 'HostRateLimitedError'),
