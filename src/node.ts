@@ -11,7 +11,7 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { bootstrap } from '@libp2p/bootstrap'
 import { fetch } from '@libp2p/fetch'
 import { gossipsub } from '@libp2p/gossipsub'
-import { identify } from '@libp2p/identify'
+import { identify, identifyPush } from '@libp2p/identify'
 import { kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
@@ -21,7 +21,7 @@ import { hour, minute, second, MiB } from './constants.ts'
 import type { Fetch } from '@libp2p/fetch'
 import type { TCPSocketOptions } from '@libp2p/tcp'
 import type { GossipSub } from '@libp2p/gossipsub'
-import type { Identify } from '@libp2p/identify'
+import type { Identify, IdentifyPush } from '@libp2p/identify'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
 import type { NodeMetrics } from './metrics.ts'
@@ -44,6 +44,7 @@ export type IptsServices = {
   pubsub: GossipSub
   fetch: Fetch
   identify: Identify
+  identifyPush: IdentifyPush
   ping: Ping
   dht?: KadDHT
 }
@@ -109,6 +110,10 @@ export async function createNode (options: NodeOptions = {}): Promise<IptsNode> 
 
   const services: Record<string, unknown> = {
     identify: identify(),
+    // tells connected peers when this node starts handling a protocol: a relay's node (and its
+    // bootstrap dials) start before its relay, sync and feed protocols are registered, and a peer
+    // that identified it in between would never learn it speaks them
+    identifyPush: identifyPush(),
     ping: ping(),
     fetch: fetch(),
     pubsub: gossipsub({

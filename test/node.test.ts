@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
-import { TestNetwork, addrOf } from './utils/network.ts'
+import { TestNetwork, addrOf, until } from './utils/network.ts'
 import type { IptsNode } from '../src/node.ts'
 
 const DIALERS = 12
@@ -31,5 +31,29 @@ describe('node: inbound connection limits', () => {
     // libp2p's default: 5 per second per host (a slow machine may let a few more through)
     assert.ok(connected < DIALERS, `${connected} of ${DIALERS} connections from one host accepted at once`)
     assert.ok(connected >= 1)
+  })
+})
+
+describe('node: protocols handled after a peer connected', () => {
+  const net = new TestNetwork()
+  after(async () => { await net.stop() })
+
+  it('a peer learns of a protocol handled after identify (identify push), and its topology hears of it', async () => {
+    // a relay's node dials its bootstrap peers before the relay registers its protocols; without
+    // identify push the peer kept the first identify's list and never synced with it
+    const PROTOCOL = '/ipts/test-late/1.0.0'
+    const early = await net.node()
+    const late = await net.node()
+    await late.dial(addrOf(early))
+    const protocols = async (): Promise<string[]> => (await early.peerStore.get(late.peerId).catch(() => undefined))?.protocols ?? []
+    await until(async () => (await protocols()).includes('/ipfs/id/1.0.0'), 10_000, 'identify')
+    assert.ok(!(await protocols()).includes(PROTOCOL))
+
+    const heard = new Promise<string>(resolve => {
+      void early.register(PROTOCOL, { onConnect: (peer) => { resolve(peer.toString()) } })
+    })
+    await late.handle(PROTOCOL, () => {})
+    const peer = await Promise.race([heard, new Promise<string>((_resolve, reject) => setTimeout(() => { reject(new Error('no onConnect within 10 s')) }, 10_000).unref())])
+    assert.equal(peer, late.peerId.toString())
   })
 })

@@ -213,7 +213,8 @@ export class Relay extends SafeEventEmitter<RelayEvents> {
     })
     this.sync = sync({ ...init.sync, source })({
       registrar: node,
-      connectionManager: { openConnection: async (peer, options) => node.dial(peer, options) },
+      connectionManager: { openConnection: async (peer, options) => node.dial(peer, options), getConnections: (peer) => node.getConnections(peer) },
+      peerStore: node.peerStore,
       logger: node.logger,
       peerId: node.peerId,
       metrics: node.metrics

@@ -19,12 +19,13 @@ import { SyncBusyError, SyncStalledError } from '../errors.ts'
 import { SafeEventEmitter } from '../events.ts'
 import type { Session } from './transfer.ts'
 import type { Sync, SyncEvents, SyncInit, SyncOptions, SyncSource, SyncStats } from './types.ts'
-import type { ComponentLogger, Connection, CounterGroup, Counter, Logger, Metrics, PeerId, Stream } from '@libp2p/interface'
+import type { ComponentLogger, Connection, CounterGroup, Counter, Logger, Metrics, PeerId, PeerStore, Stream } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 
 export interface SyncComponents {
   registrar: Pick<Registrar, 'handle' | 'unhandle' | 'register' | 'unregister'>
-  connectionManager: Pick<ConnectionManager, 'openConnection'>
+  connectionManager: Pick<ConnectionManager, 'openConnection' | 'getConnections'>
+  peerStore: Pick<PeerStore, 'get'>
   logger: ComponentLogger
   peerId: PeerId
   metrics?: Metrics
@@ -138,18 +139,44 @@ export class SyncService extends SafeEventEmitter<SyncEvents> implements Sync {
       maxOutboundStreams: this.maxOutboundSessions
     })
     this.topologyId = await this.components.registrar.register(SYNC_PROTOCOL, {
-      onConnect: (peer) => {
-        // identify can report the same peer again (a second connection, a protocol push)
-        const known = this.peers.has(peer.toString())
-        this.peers.set(peer.toString(), peer)
-        if (this.syncOnConnect && !known) this.schedule(peer)
-      },
+      onConnect: (peer) => { this.onPeer(peer) },
       onDisconnect: (peer) => {
+        this.log.trace('%p gone', peer)
         this.peers.delete(peer.toString())
         this.pending.delete(peer.toString())
       }
     })
+    // The registrar tells a topology only of peers identified after it registers. A relay starts
+    // its node (and dials its bootstrap peers) before this service, so a peer identified in
+    // between would never be synced with by this side.
+    await this.addConnectedPeers(shutdown.signal)
     this.armTimer()
+  }
+
+  /** A connected peer speaks sync: remember it, and schedule a session the first time. */
+  private onPeer (peer: PeerId): void {
+    // identify can report the same peer again (a second connection, a protocol push)
+    const known = this.peers.has(peer.toString())
+    this.peers.set(peer.toString(), peer)
+    this.log.trace('%p speaks sync (known %s, we initiate %s)', peer, known, this.initiates(peer))
+    if (this.syncOnConnect && !known) this.schedule(peer)
+  }
+
+  /** Every peer already connected whose identified protocols include sync. */
+  private async addConnectedPeers (signal: AbortSignal): Promise<void> {
+    const seen = new Set<string>()
+    for (const connection of this.components.connectionManager.getConnections()) {
+      const peer = connection.remotePeer
+      if (seen.has(peer.toString()) || connection.status !== 'open' || connection.limits != null) continue
+      seen.add(peer.toString())
+      try {
+        const { protocols } = await this.components.peerStore.get(peer, { signal })
+        if (protocols.includes(SYNC_PROTOCOL)) this.onPeer(peer)
+      } catch (err: any) {
+        // not identified yet: the registrar reports it when identify completes
+        this.log.trace('no protocols known for connected peer %p - %e', peer, err)
+      }
+    }
   }
 
   async stop (): Promise<void> {
@@ -181,7 +208,9 @@ export class SyncService extends SafeEventEmitter<SyncEvents> implements Sync {
       ? target
       : await this.components.connectionManager.openConnection(target, { signal: outer })
     const peer = connection.remotePeer
+    this.log.trace('opening a sync stream to %p', connection.remotePeer)
     const stream = await connection.newStream(SYNC_PROTOCOL, { signal: outer })
+    this.log.trace('opened a sync stream to %p', connection.remotePeer)
     const { session, close } = this.session(stream, peer, 'initiator', outer)
     const signal = session.signal
     this.safeDispatch('sync:start', { peer, role: 'initiator' })

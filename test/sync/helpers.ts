@@ -12,7 +12,7 @@ import { encodeItem, symbolOf, sync } from '../../src/sync/index.ts'
 import { symbolHash } from '../../src/sync/peel.ts'
 import type { CodedSymbol } from '../../src/sync/peel.ts'
 import type { Sync, SyncInit, SyncSource } from '../../src/sync/index.ts'
-import type { Libp2p, PeerId } from '@libp2p/interface'
+import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 
 type Verdict = 'stored' | 'ignored' | 'refused'
 
@@ -79,8 +79,9 @@ export function fill (a: MemorySource, b: MemorySource, common: number, onlyA: n
 export type SyncNode = Libp2p<{ identify: unknown, sync: Sync }>
 
 /** A libp2p node on 127.0.0.1 running sync over `source` (no schedule unless asked). */
-export async function createSyncNode (source: SyncSource, init: Partial<SyncInit> = {}): Promise<SyncNode> {
+export async function createSyncNode (source: SyncSource, init: Partial<SyncInit> = {}, privateKey?: PrivateKey): Promise<SyncNode> {
   return createLibp2p({
+    privateKey,
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
     connectionEncrypters: [noise()],
@@ -94,8 +95,9 @@ export async function createSyncNode (source: SyncSource, init: Partial<SyncInit
 }
 
 /** A plain node (identify only), for speaking the protocol by hand. */
-export async function createPlainNode (): Promise<Libp2p<{ identify: unknown }>> {
+export async function createPlainNode (privateKey?: PrivateKey): Promise<Libp2p<{ identify: unknown }>> {
   return createLibp2p({
+    privateKey,
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
     connectionEncrypters: [noise()],

@@ -96,7 +96,8 @@ async function syncPeer (net: TestNetwork, items: Uint8Array[] = []): Promise<Sy
   for (const item of items) source.add(item)
   const service = sync({ source, syncOnConnect: false, interval: 0 })({
     registrar: node,
-    connectionManager: { openConnection: async (peer, options) => node.dial(peer, options) },
+    connectionManager: { openConnection: async (peer, options) => node.dial(peer, options), getConnections: (peer) => node.getConnections(peer) },
+    peerStore: node.peerStore,
     logger: node.logger,
     peerId: node.peerId
   })
