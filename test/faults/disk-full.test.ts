@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { multiaddr } from '@multiformats/multiaddr'
-import { createTaggedRecord, tagRoutingKey } from '../../src/record/index.ts'
+import { createAck, createTaggedRecord, tagRoutingKey } from '../../src/record/index.ts'
 import { RelayRequest, RelayResponse } from '../../src/pb/relay.ts'
 import { RecordStore } from '../../src/relay/store.ts'
 import { verdict } from '../../src/relay/follower.ts'
@@ -149,7 +149,7 @@ describe('fault: the disk fills up', () => {
     await reopened.close()
   })
 
-  it('a relay process on a full disk answers PUTs REFUSED DiskFullError (counted), keeps serving its inbox, takes records again when space returns, and loses nothing confirmed across a SIGKILL', async (t) => {
+  it('a relay process on a full disk answers PUTs and ACKs REFUSED DiskFullError (counted), keeps serving its inbox, takes records again when space returns, and loses nothing confirmed across a SIGKILL', async (t) => {
     const fs = await tmpfs(t, 'relay')
     if (fs == null) return
     const repo = join(fs.path, 'repo')
@@ -184,6 +184,12 @@ describe('fault: the disk fills up', () => {
     }
 
     for (let i = 0; i < 40; i++) assert.equal((await put()).status, RelayResponse.Status.OK)
+    // a record the receiver acknowledges while the disk is full, and again once it has room
+    const ackedSigner = (await makeKeys(1))[0]
+    const acked = await createTaggedRecord(ackedSigner, { tag: mh(tag), value: VALUE, sequence: 1n, lifetime: HOUR, now: Date.now() })
+    const [ackedPut] = await relayRequest(client, multiaddr(relay.addr), { type: RelayRequest.Type.PUT, key: routingKey, record: acked.bytes })
+    assert.equal(ackedPut.status, RelayResponse.Status.OK)
+    const ack = await createAck(tag, { entries: [{ signer: mh(ackedSigner), sequence: 1n, eol: acked.eol }], now: Date.now() })
     const filler = await fill(fs.path)
 
     let refusing = false
@@ -193,6 +199,10 @@ describe('fault: the disk fills up', () => {
     }
     assert.ok(refusing, `no refusal in ${SLACK_PUTS} PUTs on a full disk`)
     for (let i = 0; i < 20; i++) assert.equal((await put()).status, RelayResponse.Status.REFUSED)
+    // an ack cannot delete on a full disk either: refused with the disk's error, not a reset stream
+    const [ackWhileFull] = await relayRequest(client, multiaddr(relay.addr), { type: RelayRequest.Type.ACK, ack: ack.bytes })
+    assert.deepEqual([ackWhileFull.status, ackWhileFull.error], [RelayResponse.Status.REFUSED, 'DiskFullError'])
+    counts.refused++
     assert.equal(await refusedCounter(), counts.refused)
     assert.equal(relay.proc.child.exitCode, null, 'the relay exited')
 
@@ -203,6 +213,8 @@ describe('fault: the disk fills up', () => {
     // space returns: records are taken again at once
     await rm(join(fs.path, 'filler'))
     for (let i = 0; i < 40; i++) assert.equal((await put()).status, RelayResponse.Status.OK)
+    const [ackWithRoom] = await relayRequest(client, multiaddr(relay.addr), { type: RelayRequest.Type.ACK, ack: ack.bytes })
+    assert.deepEqual([ackWithRoom.status, ackWithRoom.deleted], [RelayResponse.Status.OK, 1])
     const refusals = counts.refused
 
     // no clean shutdown: everything confirmed must be on disk, and the store consistent

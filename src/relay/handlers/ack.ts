@@ -9,7 +9,7 @@ import type { Handler } from './index.ts'
  * ACK: charged to the sender's `ack` budget (per peer and per address) before its signature is
  * checked; verify the statement was signed by the tag's owner, delete what it covers, keep the
  * tombstones the store's rules allow, then forward it to other relays. Answers once the store
- * has applied it.
+ * has applied it, or REFUSED with the store's error when it cannot write (a full disk).
  */
 export const handleAck: Handler = async (request, context, reply, options) => {
   if (request.ack == null) {
@@ -32,7 +32,17 @@ export const handleAck: Handler = async (request, context, reply, options) => {
     await reply({ status: RelayResponse.Status.REFUSED, error: err.name, records: [], done: true }, options)
     return
   }
-  const { deleted, tombstoned, refused } = await context.store.applyAck(ack, context.now())
+  let applied
+  try {
+    applied = await context.store.applyAck(ack, context.now())
+  } catch (err: any) {
+    // a full or failing disk (DiskFullError, StoreWriteError), or the store reopening after one
+    if (!(err instanceof IptsError)) throw err
+    context.counters.refused(refusalReason(err), 'ack')
+    await reply({ status: RelayResponse.Status.REFUSED, error: err.name, records: [], done: true }, options)
+    return
+  }
+  const { deleted, tombstoned, refused } = applied
   if (refused > 0) context.counters.refused('AckStateFullError', 'ack')
   if (deleted + tombstoned > 0) {
     context.counters.acksApplied++
