@@ -7,7 +7,7 @@ import type { AbortOptions } from '@libp2p/interface'
 
 /**
  * INBOX: stream every live record under `key` in pages. The drain is admitted by the inbox
- * budget first (per peer, per IP, in all; it waits for a slot at most the stall timeout). Each
+ * budget first (per peer, per IP, in all; it waits for a slot at most twice the stall timeout). Each
  * page reserves its bytes before it is read from disk (at most `pageBytes`, and 256 records),
  * and gives them back once the reader took it: memory stays at one bounded page per admitted
  * stream however many records the tag holds, and a reader that stops reading is aborted after
@@ -16,7 +16,10 @@ import type { AbortOptions } from '@libp2p/interface'
  */
 export const handleInbox: Handler = async (request, context, reply, options) => {
   const limit = Math.max(1, Math.min(request.pageSize ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE))
-  const wait = { timeout: context.stallTimeout, signal: options.signal }
+  // a drain holding the room wanted is aborted at most one stall timeout after its reader last
+  // took something, and that timer may have started just before this request came: wait twice
+  // as long, so a queued honest drain outlasts the stalled ones instead of racing them
+  const wait = { timeout: 2 * context.stallTimeout, signal: options.signal }
   let lease: InboxLease
   try {
     lease = await context.inbox.admit(context.remotePeer.toString(), context.remoteHost, wait)
