@@ -10,10 +10,10 @@ import { randomBytes } from 'node:crypto'
 import { link, mkdir, open, unlink, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
+import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { ed25519 } from '@noble/curves/ed25519.js'
-import { IdentityCorruptError, IdentityPermissionsError, UnsupportedKeyError } from './errors.ts'
+import { IdentityCorruptError, IdentityPermissionsError } from './errors.ts'
+import { parseIdentityKey as parseIdentity } from './identity-key.ts'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 
 /** File name of the identity key inside the repo. */
@@ -114,27 +114,4 @@ async function readKeyFile (file: string): Promise<Uint8Array | undefined> {
   } finally {
     await handle.close()
   }
-}
-
-function parseIdentity (bytes: Uint8Array, file: string): Omit<Identity, 'created'> {
-  let privateKey: PrivateKey
-  try {
-    privateKey = privateKeyFromProtobuf(bytes)
-  } catch (err) {
-    throw new IdentityCorruptError(`${file} does not hold a private key`, { cause: err })
-  }
-  if (privateKey.type !== 'Ed25519') {
-    throw new UnsupportedKeyError(`${file} holds a ${privateKey.type} key; ipts identities are Ed25519`)
-  }
-  // the protobuf stores seed and public key side by side; a damaged public half would sign with
-  // one key and claim another
-  const derived = ed25519.getPublicKey(privateKey.raw.subarray(0, 32))
-  if (!equalBytes(derived, privateKey.publicKey.raw)) {
-    throw new IdentityCorruptError(`${file} holds a private key whose public half does not match`)
-  }
-  return { privateKey, peerId: peerIdFromPrivateKey(privateKey) }
-}
-
-function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && a.every((x, i) => x === b[i])
 }

@@ -11,7 +11,6 @@ import { CID } from 'multiformats/cid'
 import { day, second, minute } from '../constants.ts'
 import { SafeEventEmitter } from '../events.ts'
 import { CustodyRefusedError, DrainTimeoutError, NameNotFoundError, NoRelaysError, ReceiptTimeoutError, RelayProtocolError } from '../errors.ts'
-import { createNode } from '../node.ts'
 import {
   DEFAULT_LIFETIME, MAX_ACK_ENTRIES, RecordValidator, createAck, createPlainRecord, createTaggedRecord, isBetter,
   nameRoutingKey, topicForKey

@@ -11,6 +11,7 @@ import { second } from '../constants.ts'
 import { CustodyRefusedError, CustodyTimeoutError } from '../errors.ts'
 import { RelayResponse } from '../pb/relay.ts'
 import { RecordValidator } from '../record/index.ts'
+import { bytesEqual } from '../record/bytes.ts'
 import { putRecord } from './relay-rpc.ts'
 import { anySignal, defer, shortPeer, sleep } from './util.ts'
 import type { ClientProgressEvent } from './events.ts'
@@ -173,5 +174,5 @@ export function custodyProof (record: IptsRecord, response: RelayResponse, valid
 }
 
 function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b)
+  return a.byteLength === b.byteLength && bytesEqual(a, b)
 }

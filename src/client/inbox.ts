@@ -4,9 +4,10 @@
  * verifies the record against the receiver's tag, opens the payload and returns the messages
  * not seen yet. No I/O: the client feeds it bytes.
  */
-import { createHash } from 'node:crypto'
 import { peerIdFromMultihash } from '@libp2p/peer-id'
 import * as Digest from 'multiformats/hashes/digest'
+import { toString as toBase64 } from 'uint8arrays'
+import { sha256 } from '../crypto/sha256.ts'
 import { IptsError } from '../errors.ts'
 import { RecordValidator, isBetter, tagRoutingKey } from '../record/index.ts'
 import { flattenEnvelope, valueToEnvelope } from './payload.ts'
@@ -89,7 +90,7 @@ export class InboxReader {
   }
 
   read (bytes: Uint8Array, now: number): ReadResult {
-    const hash = createHash('sha256').update(bytes).digest('base64')
+    const hash = toBase64(sha256(bytes), 'base64')
     if (this.seen.has(hash)) return { status: 'duplicate' }
     let record: IptsRecord
     try {
@@ -101,7 +102,7 @@ export class InboxReader {
     if (this.seen.size >= MAX_SEEN) this.seen.clear()
     this.seen.add(hash)
     const signer = record.signer
-    const fromKey = Buffer.from(signer).toString('base64')
+    const fromKey = toBase64(signer, 'base64')
     if (!isBetter(record, this.best.get(fromKey))) return { status: 'stale' }
     this.best.set(fromKey, record)
     const from = peerIdFromMultihash(Digest.decode(signer))

@@ -3,6 +3,7 @@
  * outbox), the new message if any, and our receipt for its latest record we acknowledged.
  * Pure: takes the peer's state and `now`, returns the record's value, sequence and EOL.
  */
+import { fromString as fromBase64, toString as toBase64 } from 'uint8arrays'
 import { OutboxFullError, PayloadTooLargeError } from '../errors.ts'
 import { envelopeToValue, fitsInline, maxInlineBytes } from './payload.ts'
 import { pruneExpired } from './state.ts'
@@ -68,7 +69,7 @@ export function draftRecord (state: PeerState, init: DraftInit): Draft {
     messages: outbox.map(fromStored),
     receipts: state.acked == null ? [] : [{ seq: BigInt(state.acked.seq), at: state.acked.at }]
   }
-  if (carried.length > 0) envelope.carried = carried.map(c => new Uint8Array(Buffer.from(c.payload, 'base64')))
+  if (carried.length > 0) envelope.carried = carried.map(c => fromBase64(c.payload, 'base64pad'))
   let value: string
   try {
     value = envelopeToValue(envelope, { encryptTo: encrypted ? init.to : undefined, sender: init.from })
@@ -107,7 +108,7 @@ export function checkMessageFits (message: NewMessage, to: PeerId): void {
 function toStored (message: NewMessage, seq: bigint, now: number): StoredMessage {
   const stored: StoredMessage = { seq: seq.toString(), at: now, expires: now + message.lifetime, encrypt: message.encrypt }
   if (message.text != null) stored.text = message.text
-  if (message.data != null) stored.data = Buffer.from(message.data).toString('base64')
+  if (message.data != null) stored.data = toBase64(message.data, 'base64pad')
   if (message.name != null) stored.name = message.name
   if (message.cid != null) stored.cid = message.cid
   return stored
@@ -116,7 +117,7 @@ function toStored (message: NewMessage, seq: bigint, now: number): StoredMessage
 function fromStored (stored: StoredMessage): Message {
   const message: Message = { seq: BigInt(stored.seq), at: stored.at }
   if (stored.text != null) message.text = stored.text
-  if (stored.data != null) message.data = new Uint8Array(Buffer.from(stored.data, 'base64'))
+  if (stored.data != null) message.data = fromBase64(stored.data, 'base64pad')
   if (stored.name != null) message.name = stored.name
   if (stored.cid != null) message.cid = stored.cid
   return message

@@ -10,6 +10,7 @@
  * - an unacknowledged record the state does not know is carried whole (its payload, sealed to
  *   the receiver, which the sender cannot open) so the new record does not erase it.
  */
+import { toString as toBase64 } from 'uint8arrays'
 import { RelayResponse } from '../pb/relay.ts'
 import { isBetter, tagRoutingKey } from '../record/index.ts'
 import { bytesEqual } from '../record/bytes.ts'
@@ -113,7 +114,7 @@ export function planRecovery (view: RelayView, stateSeq: bigint, reported: { ack
     if (payload == null) {
       recovery.uncarried = heldSeq
     } else {
-      recovery.carry = { seq: heldSeq.toString(), payload: Buffer.from(payload).toString('base64'), expires: view.held.eol }
+      recovery.carry = { seq: heldSeq.toString(), payload: toBase64(payload, 'base64pad'), expires: view.held.eol }
     }
   }
   return recovery

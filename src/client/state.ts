@@ -11,14 +11,10 @@
  *   when this state had lost track of them (protocol section 8): carried whole by every new
  *   record until a receipt covers them.
  *
- * With a repo the state lives in `<repo>/client/state.json`, replaced atomically (write a
- * temporary file, fsync, rename) under a lock file, so a `send` and an `inbox --watch` sharing a
- * repo do not lose each other's updates. Without a repo it lives in memory.
+ * The state is kept behind one interface, {@link ClientState}: with a repo in
+ * `<repo>/client/state.json` (`file-state.ts`), in a browser in IndexedDB (`src/web/storage.ts`),
+ * else in memory ({@link MemoryState}).
  */
-import { randomBytes } from 'node:crypto'
-import { mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
-import { second } from '../constants.ts'
 import { ClientStateError } from '../errors.ts'
 
 /** State format version written in the file. */
@@ -27,17 +23,6 @@ export const STATE_VERSION = 1
 export const CLIENT_DIR = 'client'
 /** Receipts kept per peer (oldest dropped first). */
 export const MAX_RECEIPTS_PER_PEER = 100
-/** How long to wait for another process's lock on the state file. @default 10 seconds */
-export const STATE_LOCK_TIMEOUT = 10 * second
-/** A lock file older than this is taken over even if its process still seems alive. */
-export const STATE_LOCK_STALE = 60 * second
-/**
- * A lock file that names no owner (empty or unreadable) is taken over once it is this old: the
- * owner writes its pid right after creating the file (or removes the file if that write fails),
- * so such a file is left by a crash between the two.
- */
-export const STATE_LOCK_UNNAMED_STALE = 2 * second
-
 /** One message of the outbox, as stored (bigints as decimal strings, bytes as base64). */
 export interface StoredMessage {
   seq: string
@@ -144,7 +129,7 @@ export interface ClientState {
 }
 
 /** Serialises async sections within this process. */
-class Mutex {
+export class Mutex {
   private tail: Promise<unknown> = Promise.resolve()
 
   async run<T>(fn: () => Promise<T>): Promise<T> {
@@ -173,132 +158,11 @@ export class MemoryState implements ClientState {
   }
 }
 
-/** State in `<repo>/client/state.json`. */
-export class FileState implements ClientState {
-  readonly dir: string
-  readonly file: string
-  private readonly lockFile: string
-  private readonly mutex = new Mutex()
-  private readonly lockTimeout: number
-
-  constructor (repo: string, init: { lockTimeout?: number } = {}) {
-    this.dir = join(repo, CLIENT_DIR)
-    this.file = join(this.dir, 'state.json')
-    this.lockFile = join(this.dir, 'state.lock')
-    this.lockTimeout = init.lockTimeout ?? STATE_LOCK_TIMEOUT
+/** Checks parsed JSON is a client state of this version; `where` names it in the error. */
+export function checkStateData (data: unknown, where: string): StateData {
+  if (typeof data !== 'object' || data == null || (data as StateData).version !== STATE_VERSION ||
+    typeof (data as StateData).peers !== 'object' || (data as StateData).peers == null) {
+    throw new ClientStateError(`${where} is not a version ${STATE_VERSION} client state`)
   }
-
-  async read (): Promise<StateData> {
-    return this.load()
-  }
-
-  async update<T>(fn: (data: StateData) => T | Promise<T>): Promise<T> {
-    return this.mutex.run(async () => {
-      await mkdir(this.dir, { recursive: true, mode: 0o700 })
-      await this.lock()
-      try {
-        const data = await this.load()
-        const result = await fn(data)
-        await this.save(data)
-        return result
-      } finally {
-        await unlink(this.lockFile).catch(() => {})
-      }
-    })
-  }
-
-  private async load (): Promise<StateData> {
-    let text: string
-    try {
-      text = await readFile(this.file, 'utf8')
-    } catch (err: any) {
-      if (err.code === 'ENOENT') return emptyState()
-      throw err
-    }
-    let data: unknown
-    try {
-      data = JSON.parse(text)
-    } catch (err) {
-      throw new ClientStateError(`${this.file} is not valid JSON`, { cause: err })
-    }
-    if (typeof data !== 'object' || data == null || (data as StateData).version !== STATE_VERSION ||
-      typeof (data as StateData).peers !== 'object' || (data as StateData).peers == null) {
-      throw new ClientStateError(`${this.file} is not a version ${STATE_VERSION} client state`)
-    }
-    return data as StateData
-  }
-
-  private async save (data: StateData): Promise<void> {
-    const tmp = `${this.file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
-    try {
-      await writeFile(tmp, JSON.stringify(data), { mode: 0o600, flush: true })
-      await rename(tmp, this.file)
-    } catch (err) {
-      await unlink(tmp).catch(() => {})
-      throw err
-    }
-  }
-
-  /** Takes the lock file, waiting (bounded) for another process to release it. */
-  private async lock (): Promise<void> {
-    const deadline = Date.now() + this.lockTimeout
-    let delay = 5
-    while (true) {
-      try {
-        await this.createLock()
-        return
-      } catch (err: any) {
-        if (err.code !== 'EEXIST') throw err
-      }
-      if (await this.lockIsStale()) {
-        await unlink(this.lockFile).catch(() => {})
-        continue
-      }
-      if (Date.now() > deadline) {
-        throw new ClientStateError(`${this.lockFile} is held by another process; remove it if no ipts process uses this repo`)
-      }
-      await new Promise(resolve => setTimeout(resolve, delay))
-      delay = Math.min(delay * 2, 100)
-    }
-  }
-
-  /** Creates the lock file holding `<pid> <ms>`; throws EEXIST if another holds it. */
-  private async createLock (): Promise<void> {
-    const handle = await open(this.lockFile, 'wx', 0o600)
-    try {
-      await handle.writeFile(`${process.pid} ${Date.now()}`)
-      await handle.close()
-    } catch (err) {
-      // a disk full between create and write: an empty lock would block every later update
-      await handle.close().catch(() => {})
-      await unlink(this.lockFile).catch(() => {})
-      throw err
-    }
-  }
-
-  /** The lock's owner is gone (or the lock is far older than any update takes). */
-  private async lockIsStale (): Promise<boolean> {
-    let text: string
-    let modified: number
-    try {
-      text = await readFile(this.lockFile, 'utf8')
-      modified = (await stat(this.lockFile)).mtimeMs
-    } catch {
-      return false
-    }
-    const [pidText, atText] = text.split(' ')
-    const pid = Number(pidText)
-    const at = Number(atText)
-    if (!Number.isSafeInteger(pid) || pid <= 0 || !Number.isFinite(at)) {
-      // being written right now, or left empty (or garbled) by a crash: taken over once old
-      return Date.now() - modified > STATE_LOCK_UNNAMED_STALE
-    }
-    if (Date.now() - at > STATE_LOCK_STALE) return true
-    try {
-      process.kill(pid, 0)
-      return false
-    } catch (err: any) {
-      return err.code === 'ESRCH'
-    }
-  }
+  return data as StateData
 }

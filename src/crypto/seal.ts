@@ -2,9 +2,10 @@
  * Sealing: public-key encryption of an inline payload to a peer's Ed25519 identity key.
  *
  * Construction (ipts/seal/v1), built only from audited primitives (`@noble/curves`,
- * `@noble/hashes`, `@noble/ciphers`, and Node's OpenSSL X25519 for the scalar multiplications:
- * noble's pure-JS X25519 took ~8 ms per open, which made draining 1,000 sealed records take
- * seconds; OpenSSL takes ~0.15 ms and computes the same function):
+ * `@noble/hashes`, `@noble/ciphers`, and an X25519 from `x25519.ts`: Node's OpenSSL in Node,
+ * ~0.15 ms per shared secret, `@noble/curves` in the browser's synchronous path, ~0.9 ms,
+ * WebCrypto in `sealToAsync`/`openSealedAsync`; all compute the same function, so the bytes are
+ * the same whichever sealed them):
  * 1. The recipient's Ed25519 public key is converted to X25519 (birational map,
  *    `ed25519.utils.toMontgomery`); the recipient converts its Ed25519 seed the same way
  *    (`ed25519.utils.toMontgomerySecret`).
@@ -21,7 +22,6 @@
  * @module
  */
 
-import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync } from 'node:crypto'
 import * as dagCbor from '@ipld/dag-cbor'
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js'
 import { randomBytes } from '@noble/ciphers/utils.js'
@@ -29,6 +29,9 @@ import { ed25519 } from '@noble/curves/ed25519.js'
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { DecryptionError, UnsupportedKeyError } from '../errors.ts'
+import { platformX25519 } from './x25519-platform.ts'
+import { webCryptoX25519 } from './x25519.ts'
+import type { AsyncX25519, X25519, X25519KeyPair } from './x25519.ts'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 
 /** Version number carried in every sealed payload. */
@@ -53,6 +56,15 @@ export interface SealOptions {
   aad?: Uint8Array
 }
 
+/**
+ * What tests inject to compare platforms: the ephemeral X25519 secret and the nonce. Never set
+ * them outside tests: a repeated ephemeral key or nonce breaks the construction.
+ */
+export interface SealFixed {
+  ephemeralSecret?: Uint8Array
+  nonce?: Uint8Array
+}
+
 /** The decoded wire form of a sealed payload. */
 interface SealedParts {
   epk: Uint8Array
@@ -70,17 +82,47 @@ interface SealedParts {
  * @throws UnsupportedKeyError if the recipient is not an Ed25519 key or not a valid curve point
  */
 export function sealTo (recipient: PeerId | Uint8Array, plaintext: Uint8Array, options: SealOptions = {}): Uint8Array {
+  return sealWith(platformX25519, recipient, plaintext, options)
+}
+
+/** {@link sealTo} with a given X25519 backend (and, in tests, a fixed ephemeral key and nonce). */
+export function sealWith (x: X25519, recipient: PeerId | Uint8Array, plaintext: Uint8Array, options: SealOptions & SealFixed = {}): Uint8Array {
   const recipientX = toX25519Public(recipientEd25519Key(recipient))
-  const ephemeral = generateKeyPairSync('x25519')
-  const epk = rawPublic(ephemeral.publicKey)
+  const ephemeral = options.ephemeralSecret == null ? x.generate() : x.fromSecret(options.ephemeralSecret)
   let shared: Uint8Array
   try {
-    shared = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: x25519Public(recipientX) })
+    shared = x.sharedSecret(ephemeral, recipientX)
   } catch (err) {
     throw new UnsupportedKeyError('recipient key is a low-order point', { cause: err })
   }
+  return finishSeal(shared, ephemeral.publicKey, recipientX, plaintext, options)
+}
+
+/**
+ * {@link sealTo} through WebCrypto X25519 where the platform has it (else the synchronous
+ * backend): the same bytes for the same ephemeral key and nonce.
+ */
+export async function sealToAsync (recipient: PeerId | Uint8Array, plaintext: Uint8Array, options: SealOptions = {}): Promise<Uint8Array> {
+  const x = await webCryptoX25519()
+  return x == null ? sealTo(recipient, plaintext, options) : sealWithAsync(x, recipient, plaintext, options)
+}
+
+/** {@link sealToAsync} with a given asynchronous backend. */
+export async function sealWithAsync (x: AsyncX25519, recipient: PeerId | Uint8Array, plaintext: Uint8Array, options: SealOptions & SealFixed = {}): Promise<Uint8Array> {
+  const recipientX = toX25519Public(recipientEd25519Key(recipient))
+  const ephemeral = options.ephemeralSecret == null ? await x.generate() : await x.fromSecret(options.ephemeralSecret)
+  let shared: Uint8Array
+  try {
+    shared = await x.sharedSecret(ephemeral, recipientX)
+  } catch (err) {
+    throw new UnsupportedKeyError('recipient key is a low-order point', { cause: err })
+  }
+  return finishSeal(shared, ephemeral.publicKey, recipientX, plaintext, options)
+}
+
+function finishSeal (shared: Uint8Array, epk: Uint8Array, recipientX: Uint8Array, plaintext: Uint8Array, options: SealOptions & SealFixed): Uint8Array {
   const key = deriveKey(shared, epk, recipientX)
-  const n = randomBytes(SEAL_NONCE_BYTES)
+  const n = options.nonce ?? randomBytes(SEAL_NONCE_BYTES)
   const ct = xchacha20poly1305(key, n, options.aad).encrypt(plaintext)
   key.fill(0)
   return encodeSealed({ epk, n, ct })
@@ -94,21 +136,59 @@ export function sealTo (recipient: PeerId | Uint8Array, plaintext: Uint8Array, o
  * @throws UnsupportedKeyError if `privateKey` is not Ed25519
  */
 export function openSealed (privateKey: PrivateKey, sealed: Uint8Array, options: SealOptions = {}): Uint8Array {
-  if (privateKey.type !== 'Ed25519') {
-    throw new UnsupportedKeyError(`cannot open sealed payloads with a ${privateKey.type} key, only Ed25519`)
-  }
-  const { epk, n, ct } = decodeSealed(sealed)
-  const own = ownX25519(privateKey)
+  return openWith(platformX25519, privateKey, sealed, options)
+}
+
+/** {@link openSealed} with a given X25519 backend. */
+export function openWith (x: X25519, privateKey: PrivateKey, sealed: Uint8Array, options: SealOptions = {}): Uint8Array {
+  checkOwnKey(privateKey)
+  const parts = decodeSealed(sealed)
+  const own = ownX25519(x, privateKey)
   let shared: Uint8Array
   try {
-    shared = diffieHellman({ privateKey: own.privateKey, publicKey: x25519Public(epk) })
+    shared = x.sharedSecret(own, parts.epk)
   } catch (err) {
     throw new DecryptionError('ephemeral key is not usable', { cause: err })
   }
-  const ownX = own.publicKey
-  const key = deriveKey(shared, epk, ownX)
+  return finishOpen(shared, parts, own.publicKey, options)
+}
+
+/** {@link openSealed} through WebCrypto X25519 where the platform has it (else the synchronous backend). */
+export async function openSealedAsync (privateKey: PrivateKey, sealed: Uint8Array, options: SealOptions = {}): Promise<Uint8Array> {
+  const x = await webCryptoX25519()
+  return x == null ? openSealed(privateKey, sealed, options) : openWithAsync(x, privateKey, sealed, options)
+}
+
+/** {@link openSealedAsync} with a given asynchronous backend. */
+export async function openWithAsync (x: AsyncX25519, privateKey: PrivateKey, sealed: Uint8Array, options: SealOptions = {}): Promise<Uint8Array> {
+  checkOwnKey(privateKey)
+  const parts = decodeSealed(sealed)
+  const secret = ed25519.utils.toMontgomerySecret(privateKey.raw.subarray(0, ED25519_SEED_BYTES))
+  let own: X25519KeyPair
   try {
-    return xchacha20poly1305(key, n, options.aad).decrypt(ct)
+    own = await x.fromSecret(secret)
+  } finally {
+    secret.fill(0)
+  }
+  let shared: Uint8Array
+  try {
+    shared = await x.sharedSecret(own, parts.epk)
+  } catch (err) {
+    throw new DecryptionError('ephemeral key is not usable', { cause: err })
+  }
+  return finishOpen(shared, parts, own.publicKey, options)
+}
+
+function checkOwnKey (privateKey: PrivateKey): void {
+  if (privateKey.type !== 'Ed25519') {
+    throw new UnsupportedKeyError(`cannot open sealed payloads with a ${privateKey.type} key, only Ed25519`)
+  }
+}
+
+function finishOpen (shared: Uint8Array, parts: SealedParts, ownX: Uint8Array, options: SealOptions): Uint8Array {
+  const key = deriveKey(shared, parts.epk, ownX)
+  try {
+    return xchacha20poly1305(key, parts.n, options.aad).decrypt(parts.ct)
   } catch (err) {
     throw new DecryptionError('sealed payload does not authenticate with this key', { cause: err })
   } finally {
@@ -116,38 +196,23 @@ export function openSealed (privateKey: PrivateKey, sealed: Uint8Array, options:
   }
 }
 
-const X25519_PKCS8_PREFIX = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20])
-const X25519_SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00])
+/** A receiver opens many payloads with one key: convert it once per backend (bounded by the keys in use). */
+const ownKeys = new WeakMap<PrivateKey, Map<X25519, X25519KeyPair>>()
 
-/** A receiver opens many payloads with one key: convert it once (bounded by the keys in use). */
-const ownKeys = new WeakMap<PrivateKey, { privateKey: ReturnType<typeof createPrivateKey>, publicKey: Uint8Array }>()
-
-function ownX25519 (privateKey: PrivateKey): { privateKey: ReturnType<typeof createPrivateKey>, publicKey: Uint8Array } {
-  let own = ownKeys.get(privateKey)
+function ownX25519 (x: X25519, privateKey: PrivateKey): X25519KeyPair {
+  let byBackend = ownKeys.get(privateKey)
+  if (byBackend == null) {
+    byBackend = new Map()
+    ownKeys.set(privateKey, byBackend)
+  }
+  let own = byBackend.get(x)
   if (own == null) {
     const secret = ed25519.utils.toMontgomerySecret(privateKey.raw.subarray(0, ED25519_SEED_BYTES))
-    const der = new Uint8Array(X25519_PKCS8_PREFIX.length + secret.length)
-    der.set(X25519_PKCS8_PREFIX)
-    der.set(secret, X25519_PKCS8_PREFIX.length)
+    own = x.fromSecret(secret)
     secret.fill(0)
-    const keyObject = createPrivateKey({ key: Buffer.from(der.buffer), format: 'der', type: 'pkcs8' })
-    der.fill(0)
-    own = { privateKey: keyObject, publicKey: rawPublic(createPublicKey(keyObject)) }
-    ownKeys.set(privateKey, own)
+    byBackend.set(x, own)
   }
   return own
-}
-
-function x25519Public (raw: Uint8Array): ReturnType<typeof createPublicKey> {
-  const der = new Uint8Array(X25519_SPKI_PREFIX.length + raw.length)
-  der.set(X25519_SPKI_PREFIX)
-  der.set(raw, X25519_SPKI_PREFIX.length)
-  return createPublicKey({ key: Buffer.from(der.buffer), format: 'der', type: 'spki' })
-}
-
-function rawPublic (key: ReturnType<typeof createPublicKey>): Uint8Array {
-  const der = key.export({ format: 'der', type: 'spki' })
-  return new Uint8Array(der.subarray(der.length - 32))
 }
 
 /** The raw Ed25519 public key of a recipient, or UnsupportedKeyError. */

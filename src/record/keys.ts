@@ -2,23 +2,21 @@
  * Peer-ID multihashes and signer keys, checked synchronously.
  *
  * Ed25519 signatures are verified with `node:crypto` against a `KeyObject` built once per key
- * (the hot path of a relay). RSA keys get a cached `KeyObject` too (RSASSA-PKCS1-v1_5 with
- * SHA-256, as libp2p signs). secp256k1 keys use `@libp2p/crypto`'s own verify, which is
+ * (the hot path of a relay; `verify.ts`, replaced by `verify.browser.ts` in the browser bundle).
+ * RSA keys get a cached `KeyObject` too (RSASSA-PKCS1-v1_5 with SHA-256, as libp2p signs). secp256k1 keys use `@libp2p/crypto`'s own verify, which is
  * synchronous. Key types whose libp2p verify is asynchronous (ECDSA) are refused.
  */
-import crypto from 'node:crypto'
 import { publicKeyFromProtobuf, publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { LRUCache } from 'lru-cache'
-import { bytesEqual, concat, startsWith } from './bytes.ts'
+import { bytesEqual, startsWith } from './bytes.ts'
+import { bytesKey, ed25519Verifier, rsaVerifier } from './verify.ts'
+export { RAW_PUBLIC } from './verify.ts'
 import type { PublicKey } from '@libp2p/interface'
 
 /** multicodec of the identity multihash */
 export const IDENTITY = 0x00
 /** multicodec of the sha2-256 multihash */
 export const SHA2_256 = 0x12
-
-/** DER SubjectPublicKeyInfo header of a raw 32-byte Ed25519 public key. */
-const ED25519_SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00])
 
 /** libp2p protobuf header of an Ed25519 public key: Type = Ed25519 (1), Data = 32 bytes. */
 const ED25519_PB_PREFIX = Uint8Array.from([0x08, 0x01, 0x12, 0x20])
@@ -88,61 +86,15 @@ export interface SignerKey {
   verify(data: Uint8Array, signature: Uint8Array): boolean
 }
 
-/**
- * Whether `createPublicKey` takes raw Ed25519 keys (`format: 'raw-public'`, recent Node 24):
- * about a third cheaper than parsing DER (the fallback), and paid once per new signer.
- */
-export const RAW_PUBLIC = (() => {
-  try {
-    // the Ed25519 base point, a valid public key
-    crypto.createPublicKey({ key: Buffer.from('58'.padEnd(64, '6'), 'hex'), format: 'raw-public', asymmetricKeyType: 'ed25519' })
-    return true
-  } catch {
-    return false
-  }
-})()
-
-function ed25519KeyObject (raw: Uint8Array): crypto.KeyObject {
-  if (RAW_PUBLIC) {
-    return crypto.createPublicKey({ key: Buffer.from(raw), format: 'raw-public', asymmetricKeyType: 'ed25519' })
-  }
-
-  return crypto.createPublicKey({ key: Buffer.from(concat(ED25519_SPKI_PREFIX, raw)), format: 'der', type: 'spki' })
-}
-
 function ed25519Key (raw: Uint8Array, multihash: Uint8Array, canonical: boolean): SignerKey {
-  const keyObject = ed25519KeyObject(raw)
-
-  return {
-    multihash,
-    canonical,
-    verify: (data, signature) => {
-      try {
-        return crypto.verify(null, data, keyObject, signature)
-      } catch {
-        return false
-      }
-    }
-  }
+  return { multihash, canonical, verify: ed25519Verifier(raw) }
 }
 
 function libp2pKey (key: PublicKey, canonical: boolean): SignerKey {
   const multihash = key.toMultihash().bytes
 
   if (key.type === 'RSA') {
-    const keyObject = crypto.createPublicKey({ key: key.jwk as crypto.JsonWebKey, format: 'jwk' })
-
-    return {
-      multihash,
-      canonical,
-      verify: (data, signature) => {
-        try {
-          return crypto.verify('sha256', data, keyObject, signature)
-        } catch {
-          return false
-        }
-      }
-    }
+    return { multihash, canonical, verify: rsaVerifier(key) }
   }
 
   if (key.type === 'secp256k1') {
@@ -204,7 +156,7 @@ export class SignerKeyCache {
 
   /** The key for these protobuf bytes, parsed once. Throws a plain `Error` like `signerKeyFromProtobuf`. */
   get (pubKey: Uint8Array): SignerKey {
-    const id = Buffer.from(pubKey.buffer, pubKey.byteOffset, pubKey.byteLength).toString('latin1')
+    const id = bytesKey(pubKey)
     let key = this.cache.get(id)
 
     if (key == null) {

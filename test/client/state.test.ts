@@ -4,7 +4,8 @@ import { fork, spawn } from 'node:child_process'
 import { readdir, readFile, writeFile, mkdir, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { FileState, MemoryState, applyReceipt, peerState, pruneExpired } from '../../src/client/state.ts'
+import { FileState } from '../../src/client/file-state.ts'
+import { MemoryState, applyReceipt, peerState, pruneExpired } from '../../src/client/state.ts'
 import { tempDir } from '../utils/cli.ts'
 
 describe('client state', () => {
@@ -46,8 +47,10 @@ describe('client state', () => {
     const repo = join(dir.path, 'processes')
     const script = join(dir.path, 'bump.mjs')
     const stateModule = new URL('../../src/client/state.js', import.meta.url).href
+    const fileStateModule = new URL('../../src/client/file-state.js', import.meta.url).href
     await writeFile(script, `
-      import { FileState, peerState } from ${JSON.stringify(stateModule)}
+      import { peerState } from ${JSON.stringify(stateModule)}
+      import { FileState } from ${JSON.stringify(fileStateModule)}
       const state = new FileState(process.argv[2])
       for (let i = 0; i < 25; i++) {
         await state.update(data => { const p = peerState(data, 'bob'); p.seq = (BigInt(p.seq) + 1n).toString() })
@@ -86,8 +89,10 @@ describe('client state', () => {
     const repo = join(dir.path, 'full-disk')
     const script = join(dir.path, 'full-disk.mjs')
     const stateModule = new URL('../../src/client/state.js', import.meta.url).href
+    const fileStateModule = new URL('../../src/client/file-state.js', import.meta.url).href
     await writeFile(script, `
-      import { FileState, peerState } from ${JSON.stringify(stateModule)}
+      import { peerState } from ${JSON.stringify(stateModule)}
+      import { FileState } from ${JSON.stringify(fileStateModule)}
       try {
         await new FileState(process.argv[2]).update(data => { peerState(data, 'bob').seq = '1' })
         process.stdout.write('written')
