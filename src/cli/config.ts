@@ -354,8 +354,24 @@ export const RELAY_SETTINGS = {
   } satisfies Setting<LogLevel>
 }
 
+/** Where `ipts web` serves its page when no port is given (on 127.0.0.1). */
+export const DEFAULT_WEB_PORT = 8080
+
+/** Settings of `web`: the relays the page dials, and the port it is served on. */
+export const WEB_SETTINGS = {
+  ...REPO_SETTINGS,
+  relays: NETWORK_SETTINGS.relays,
+  webPort: {
+    flag: '--port <n>',
+    env: 'IPTS_WEB_PORT',
+    help: 'serve the web inbox on http://127.0.0.1:<n>/ (0: any free port)',
+    parse: (t, name) => parseCount(t, name, 0),
+    default: DEFAULT_WEB_PORT
+  } satisfies Setting<number>
+}
+
 /** Every settings table, for config.json's key check and README's table. */
-export const ALL_SETTINGS: SettingTable[] = [NETWORK_SETTINGS, SEND_SETTINGS, RELAY_SETTINGS]
+export const ALL_SETTINGS: SettingTable[] = [NETWORK_SETTINGS, SEND_SETTINGS, RELAY_SETTINGS, WEB_SETTINGS]
 
 /** Keys config.json may hold: those of every command (a relay's repo may hold client keys too). */
 export const FILE_KEYS: ReadonlySet<string> = new Set(ALL_SETTINGS.flatMap(table =>

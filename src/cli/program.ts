@@ -12,6 +12,7 @@ import { register as registerRelay } from './commands/relay.ts'
 import { register as registerRelays } from './commands/relays.ts'
 import { register as registerResolve } from './commands/resolve.ts'
 import { register as registerSend } from './commands/send.ts'
+import { register as registerWeb } from './commands/web.ts'
 import { printable } from './output.ts'
 import type { CliContext } from './context.ts'
 
@@ -21,7 +22,7 @@ export function buildProgram (ctx: CliContext): Command {
     .version('0.1.0')
     .showSuggestionAfterError()
     .exitOverride()
-  for (const register of [registerId, registerRelay, registerSend, registerInbox, registerReceipts, registerRelays, registerResolve, registerDemo]) {
+  for (const register of [registerId, registerRelay, registerSend, registerInbox, registerReceipts, registerRelays, registerResolve, registerWeb, registerDemo]) {
     register(program, ctx)
   }
   const override = (command: Command): void => {

@@ -9,7 +9,7 @@
  * the screenshot there (that is how docs/status-page.png was made).
  */
 import assert from 'node:assert/strict'
-import { access, copyFile, readFile } from 'node:fs/promises'
+import { copyFile, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -20,6 +20,7 @@ import { createNode } from '../../src/node.ts'
 import { RelayResponse } from '../../src/pb/relay.ts'
 import { tagRoutingKey } from '../../src/record/index.ts'
 import { REFUSAL_REASONS } from '../../src/relay/refusals.ts'
+import { findChromium } from '../utils/browser.ts'
 import { spawnRelay, tempDir } from '../utils/cli.ts'
 import { key } from '../utils/network.ts'
 import { mh, tagged } from '../utils/store-fixtures.ts'
@@ -27,25 +28,7 @@ import type { CliRelay } from '../utils/cli.ts'
 import type { IptsNode } from '../../src/node.ts'
 import type { Family } from 'parse-prometheus-text-format'
 
-/** Debian's chromium: /usr/bin/chromium is a shell wrapper, the browser itself lives here. */
-const CHROMIUM_PATHS = ['/usr/lib/chromium/chromium', '/usr/bin/chromium']
 const hour = 3600_000
-
-/**
- * The browser, or undefined when it is not installed. CI (`CI=true`, where `.ci/run` installs it)
- * must have it; elsewhere the browser test is skipped with the command that installs it.
- */
-async function findChromium (): Promise<string | undefined> {
-  for (const path of CHROMIUM_PATHS) {
-    try {
-      await access(path)
-      return path
-    } catch {}
-  }
-  const missing = `no chromium at ${CHROMIUM_PATHS.join(' or ')}: apt-get install -y chromium (.ci/run does)`
-  if (process.env.CI === 'true') throw new Error(missing)
-  return undefined
-}
 
 /** Every `ipts_*` series named in README.md and docs/*.md. */
 async function seriesInDocs (): Promise<Set<string>> {
