@@ -14,6 +14,8 @@
  *   scale      a relay restarted with 0/10k/100k inboxes: RSS, idle CPU, topics, announcement
  *              bytes to a new client, time to ready; the relay as built beside the pre-scale relay
  *              (`--inboxes 0,10000,100000 --idle 10000`)
+ *   web        browser bundle size, and page load to inbox shown for 100 pending messages in
+ *              headless Chromium vs the Node client reading them cold (needs chromium)
  * `--quick` runs every bench small and briefly (a smoke run: its figures are not results).
  * A figure outside what is physically possible (ImplausibleFigureError) or any failure makes the
  * run exit non-zero, after the other benches ran.
@@ -27,6 +29,7 @@ import { run as republish } from './republish.ts'
 import { run as store } from './store.ts'
 import { run as sync } from './sync.ts'
 import { run as scale } from './scale.ts'
+import { run as web } from './web.ts'
 import { formatSpread, hasGc, load } from './stats.ts'
 import type { SummaryRow } from './stats.ts'
 
@@ -40,7 +43,8 @@ const benches: Record<string, () => Promise<{ rows?: SummaryRow[] }>> = {
   republish: async () => republish(quick ? { records: 200, tags: 20, cycles: 1, idleMs: 1000 } : {}),
   store: async () => store(quick ? { records: 20_000, runs: 1 } : {}),
   sync: async () => sync(quick ? { cases: [[2000, 10]], repeats: 1 } : {}),
-  scale: async () => scale(quick ? ['--inboxes', '0,1000', '--idle', '2000'] : process.argv.slice(2))
+  scale: async () => scale(quick ? ['--inboxes', '0,1000', '--idle', '2000'] : process.argv.slice(2)),
+  web: async () => web(quick ? { messages: 20, samples: 2 } : {})
 }
 
 // bench names, skipping `--flag value` pairs that the benches read themselves

@@ -2,6 +2,9 @@
 // Every text that comes from the network is put in the page with textContent, never as HTML.
 import { openWebClient, listReceipts } from './ipts.js'
 
+// the bundle is loaded and evaluated by now (module imports run first)
+performance.mark('ipts:bundle-loaded')
+
 const $ = (id) => document.getElementById(id)
 const short = (peer) => { const t = String(peer); return t.length > 16 ? `${t.slice(0, 8)}…${t.slice(-8)}` : t }
 const status = (text, error = false) => { $('status').textContent = text; $('status').className = error ? 'error' : 'muted' }
@@ -155,6 +158,7 @@ $('import-key').addEventListener('change', async (e) => {
 async function main () {
   const { relays } = await (await fetch('config.json')).json()
   web = await openWebClient({ relays })
+  performance.mark('ipts:client-started')
   $('peer-id').textContent = web.peerId.toString()
   document.body.dataset.peerId = web.peerId.toString()
   status(web.created ? 'created a new key in this browser; reading the inbox…' : 'reading the inbox…')

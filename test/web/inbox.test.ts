@@ -13,6 +13,7 @@
  * elsewhere. `IPTS_TEST_SCREENSHOT=<file>` saves the page with messages (docs/web-inbox.png).
  */
 import assert from 'node:assert/strict'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { CLI_TIMEOUT, peerIdOf, runCli, spawnRelay, tempDir } from '../utils/cli.ts'
@@ -120,6 +121,12 @@ describe('the web inbox in Chromium, through relays over WebSockets', { skip: ex
       const inbox = await runCli(['inbox', ...cli('carol')], { timeout: CLI_TIMEOUT })
       assert.equal(inbox.code, 0, inbox.stderr)
       assert.deepEqual(inbox.json.map(m => [m.from, m.seq, m.text]), [[bob, '1', 'hello Carol, from a browser']])
+
+      // Bob's exported key is a repo identity file: the CLI reads it as the same peer
+      const exported = await page.evaluate(async () => Array.from(await (window as any).ipts.store.exportIdentity() as Uint8Array))
+      await mkdir(join(dir.path, 'bob-cli'), { mode: 0o700 })
+      await writeFile(join(dir.path, 'bob-cli', 'identity.key'), Uint8Array.from(exported), { mode: 0o600 })
+      assert.equal(await peerIdOf(join(dir.path, 'bob-cli')), bob)
     } finally {
       await context.close()
     }
@@ -128,8 +135,12 @@ describe('the web inbox in Chromium, through relays over WebSockets', { skip: ex
   it('a message held by two relays reaches the page after one is restarted and the other killed', async () => {
     const context = await browser.newContext()
     try {
+      // Dave brings his CLI key into the browser (the import button), and the page reloads as him
+      const dave = await peerIdOf(join(dir.path, 'dave'))
       const first = await openInbox(context, web.url)
-      const dave = await pagePeerId(first.page)
+      await pagePeerId(first.page)
+      await Promise.all([first.page.waitForEvent('load', { timeout: CLI_TIMEOUT }), first.page.setInputFiles('#import-key', join(dir.path, 'dave', 'identity.key'))])
+      assert.equal(await pagePeerId(first.page), dave)
       await inboxShown(first.page, first.errors)
       await first.page.close()
 
