@@ -94,7 +94,7 @@ export type { IptsNode, IptsServices, NodeOptions } from './node.ts'
 export { loadOrCreateIdentity, resolveRepo } from './identity.ts'
 export type { Identity } from './identity.ts'
 
-export { sealTo, openSealed } from './crypto/seal.ts'
+export { sealTo, openSealed, sealToAsync, openSealedAsync } from './crypto/seal.ts'
 
 export {
   createTaggedRecord, createPlainRecord, RecordValidator, validateRecord, compareRecords, isBetter,
