@@ -38,11 +38,17 @@ export interface BundleResult {
   metafile?: esbuild.Metafile
 }
 
-/** Builds the bundle into `outfile`. Throws (esbuild's error, naming the import) if it cannot be built for browsers. */
-export async function bundleWeb (outfile: string = BUNDLE_FILE): Promise<BundleResult> {
+/** The browser entry point. */
+export const BUNDLE_ENTRY = join(ROOT, 'src', 'web', 'index.ts')
+
+/**
+ * Builds the bundle of `entry` into `outfile`. Throws (esbuild's error, naming the import) if it
+ * cannot be built for browsers.
+ */
+export async function bundleWeb (outfile: string = BUNDLE_FILE, entry: string = BUNDLE_ENTRY): Promise<BundleResult> {
   await mkdir(dirname(outfile), { recursive: true })
   const result = await esbuild.build({
-    entryPoints: [join(ROOT, 'src', 'web', 'index.ts')],
+    entryPoints: [entry],
     outfile,
     bundle: true,
     format: 'esm',
@@ -54,7 +60,7 @@ export async function bundleWeb (outfile: string = BUNDLE_FILE): Promise<BundleR
     logLevel: 'silent',
     plugins: [browserSiblings]
   })
-  const bytes = result.metafile.outputs[Object.keys(result.metafile.outputs).find(f => f.endsWith('ipts.js')) ?? ''].bytes
+  const bytes = result.metafile.outputs[Object.keys(result.metafile.outputs).find(f => f.endsWith('.js')) ?? ''].bytes
   return { file: outfile, bytes, metafile: result.metafile }
 }
 
