@@ -7,6 +7,10 @@
  * comes online. Payloads are sealed to the receiver's key: relays see who, to whom, when and how
  * big, never what.
  *
+ * This entry point is for Node. Browsers get the same client from `dist/web/ipts.js`
+ * (`src/web/index.ts`: `openWebClient`, WebSockets only, key and state in IndexedDB), built by
+ * `npm run build`; `ipts web` serves a page on it.
+ *
  * @example Run a relay
  * ```ts
  * import { createRelay, loadOrCreateIdentity } from 'ipts'
