@@ -1,6 +1,6 @@
 /**
  * The browser's libp2p node: WebSockets only (browsers cannot open TCP sockets or listen), noise,
- * yamux, identify, ping, fetch and gossipsub, set up as a client (`src/node.ts` is the Node
+ * yamux, identify (and push), ping, fetch and gossipsub, set up as a client (`src/node.ts` is the Node
  * assembly; the gossipsub options here are its client options). No DHT: the page is given its
  * relays.
  *
@@ -15,7 +15,7 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { fetch } from '@libp2p/fetch'
 import { gossipsub } from '@libp2p/gossipsub'
-import { identify } from '@libp2p/identify'
+import { identify, identifyPush } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { webSockets } from '@libp2p/websockets'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -43,6 +43,7 @@ export async function createBrowserNode (options: BrowserNodeOptions): Promise<I
     },
     services: {
       identify: identify(),
+      identifyPush: identifyPush(),
       ping: ping(),
       fetch: fetch(),
       pubsub: gossipsub({
