@@ -1,8 +1,9 @@
 /**
  * Sealing: public-key encryption of an inline payload to a peer's Ed25519 identity key.
  *
- * Construction (ipts/seal/v1), built only from audited primitives (`@noble/curves`,
- * `@noble/hashes`, `@noble/ciphers`, and an X25519 from `x25519.ts`: Node's OpenSSL in Node,
+ * Construction (ipts/seal/v1), built only from audited primitives (`@noble/curves`; HKDF and
+ * XChaCha20-Poly1305 from `aead.ts`: node:crypto in Node, `@noble/hashes` and `@noble/ciphers`
+ * in the browser; and an X25519 from `x25519.ts`: Node's OpenSSL in Node,
  * ~0.15 ms per shared secret, `@noble/curves` in the browser's synchronous path, ~0.9 ms,
  * WebCrypto in `sealToAsync`/`openSealedAsync`; all compute the same function, so the bytes are
  * the same whichever sealed them):
@@ -23,12 +24,10 @@
  */
 
 import * as dagCbor from '@ipld/dag-cbor'
-import { xchacha20poly1305 } from '@noble/ciphers/chacha.js'
 import { randomBytes } from '@noble/ciphers/utils.js'
 import { ed25519 } from '@noble/curves/ed25519.js'
-import { hkdf } from '@noble/hashes/hkdf.js'
-import { sha256 } from '@noble/hashes/sha2.js'
 import { DecryptionError, UnsupportedKeyError } from '../errors.ts'
+import { hkdfSha256, xchachaOpen, xchachaSeal } from './aead.ts'
 import { platformX25519 } from './x25519-platform.ts'
 import { webCryptoX25519 } from './x25519.ts'
 import type { AsyncX25519, X25519, X25519KeyPair } from './x25519.ts'
@@ -123,7 +122,7 @@ export async function sealWithAsync (x: AsyncX25519, recipient: PeerId | Uint8Ar
 function finishSeal (shared: Uint8Array, epk: Uint8Array, recipientX: Uint8Array, plaintext: Uint8Array, options: SealOptions & SealFixed): Uint8Array {
   const key = deriveKey(shared, epk, recipientX)
   const n = options.nonce ?? randomBytes(SEAL_NONCE_BYTES)
-  const ct = xchacha20poly1305(key, n, options.aad).encrypt(plaintext)
+  const ct = xchachaSeal(key, n, plaintext, options.aad)
   key.fill(0)
   return encodeSealed({ epk, n, ct })
 }
@@ -188,7 +187,7 @@ function checkOwnKey (privateKey: PrivateKey): void {
 function finishOpen (shared: Uint8Array, parts: SealedParts, ownX: Uint8Array, options: SealOptions): Uint8Array {
   const key = deriveKey(shared, parts.epk, ownX)
   try {
-    return xchacha20poly1305(key, parts.n, options.aad).decrypt(parts.ct)
+    return xchachaOpen(key, parts.n, parts.ct, options.aad)
   } catch (err) {
     throw new DecryptionError('sealed payload does not authenticate with this key', { cause: err })
   } finally {
@@ -241,7 +240,7 @@ function deriveKey (shared: Uint8Array, epk: Uint8Array, recipientX: Uint8Array)
   const salt = new Uint8Array(epk.byteLength + recipientX.byteLength)
   salt.set(epk, 0)
   salt.set(recipientX, epk.byteLength)
-  const key = hkdf(sha256, shared, salt, info, KEY_BYTES)
+  const key = hkdfSha256(shared, salt, info, KEY_BYTES)
   shared.fill(0)
   return key
 }

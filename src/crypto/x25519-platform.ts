@@ -22,7 +22,23 @@ function rawPublic (key: KeyObject): Uint8Array {
   return new Uint8Array(der.subarray(der.length - 32))
 }
 
+/**
+ * Whether `createPublicKey` takes raw X25519 keys (`format: 'raw-public'`, recent Node 24): a
+ * quarter cheaper than parsing DER, paid once per sealed message opened.
+ */
+const RAW_PUBLIC = (() => {
+  try {
+    createPublicKey({ key: Buffer.alloc(32, 9), format: 'raw-public', asymmetricKeyType: 'x25519' })
+    return true
+  } catch {
+    return false
+  }
+})()
+
 function publicKeyObject (raw: Uint8Array): KeyObject {
+  if (RAW_PUBLIC) {
+    return createPublicKey({ key: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), format: 'raw-public', asymmetricKeyType: 'x25519' })
+  }
   const der = new Uint8Array(X25519_SPKI_PREFIX.length + raw.length)
   der.set(X25519_SPKI_PREFIX)
   der.set(raw, X25519_SPKI_PREFIX.length)

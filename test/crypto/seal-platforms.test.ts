@@ -11,6 +11,8 @@ import { openSealed, openSealedAsync, openWith, openWithAsync, sealTo, sealToAsy
 import { platformX25519 } from '../../src/crypto/x25519-platform.ts'
 import { platformX25519 as browserX25519 } from '../../src/crypto/x25519-platform.browser.ts'
 import { nobleX25519, webCryptoX25519 } from '../../src/crypto/x25519.ts'
+import * as nodeAead from '../../src/crypto/aead.ts'
+import * as browserAead from '../../src/crypto/aead.browser.ts'
 import { sha256 } from '../../src/crypto/sha256.ts'
 import { sha256 as browserSha256 } from '../../src/crypto/sha256.browser.ts'
 
@@ -75,6 +77,35 @@ describe('seal across platforms', () => {
     assert.throws(() => openWith(platformX25519, bob, lowOrder, { aad }), { name: 'DecryptionError' })
     assert.throws(() => openWith(nobleX25519, bob, lowOrder, { aad }), { name: 'DecryptionError' })
     await assert.rejects(openWithAsync(webCrypto, bob, lowOrder, { aad }), { name: 'DecryptionError' })
+  })
+
+  it('XChaCha20-Poly1305 and HKDF: node:crypto (Node build) and noble (browser build) give the same bytes, open each other, and refuse tampering', () => {
+    const random = (n: number): Uint8Array => crypto.getRandomValues(new Uint8Array(n))
+    for (const size of [0, 1, 15, 16, 17, 63, 64, 65, 300, 4096, 10_000]) {
+      for (const withAad of [undefined, random(1 + size % 40)]) {
+        const key = random(32)
+        const nonce = random(24)
+        const plaintext = random(size)
+        const byNode = nodeAead.xchachaSeal(key, nonce, plaintext, withAad)
+        const byNoble = browserAead.xchachaSeal(key, nonce, plaintext, withAad)
+        assert.deepEqual(byNode, byNoble, `sealed ${size} B${withAad == null ? '' : ' with aad'}`)
+        assert.deepEqual(nodeAead.xchachaOpen(key, nonce, byNoble, withAad), plaintext)
+        assert.deepEqual(browserAead.xchachaOpen(key, nonce, byNode, withAad), plaintext)
+        for (const open of [nodeAead.xchachaOpen, browserAead.xchachaOpen]) {
+          const flipped = byNode.slice()
+          flipped[(size * 7) % flipped.length] ^= 1
+          assert.throws(() => open(key, nonce, flipped, withAad))
+          assert.throws(() => open(key, nonce, byNode, withAad == null ? random(3) : undefined))
+          const otherNonce = nonce.slice()
+          otherNonce[size % 24] ^= 0x80
+          assert.throws(() => open(key, otherNonce, byNode, withAad))
+        }
+      }
+      const ikm = random(32)
+      const salt = random(64)
+      const info = random(12)
+      assert.deepEqual(nodeAead.hkdfSha256(ikm, salt, info, 32), browserAead.hkdfSha256(ikm, salt, info, 32))
+    }
   })
 
   it('sha256 is the same in both builds', () => {

@@ -21,10 +21,10 @@ describe('the browser bundle', () => {
     const { bytes, metafile } = await bundleWeb(out, BUNDLE_ENTRY)
     assert.ok(bytes > 100_000)
     const inputs = Object.keys(metafile?.inputs ?? {})
-    for (const sibling of ['src/crypto/x25519-platform.browser.ts', 'src/crypto/sha256.browser.ts', 'src/record/verify.browser.ts', 'src/client/client.ts', 'src/crypto/seal.ts']) {
+    for (const sibling of ['src/crypto/x25519-platform.browser.ts', 'src/crypto/aead.browser.ts', 'src/crypto/sha256.browser.ts', 'src/record/verify.browser.ts', 'src/client/client.ts', 'src/crypto/seal.ts']) {
       assert.ok(inputs.some(i => i.endsWith(sibling)), `${sibling} is in the bundle`)
     }
-    for (const nodeOnly of ['src/crypto/x25519-platform.ts', 'src/crypto/sha256.ts', 'src/record/verify.ts', 'src/client/file-state.ts', 'src/identity.ts', 'src/node.ts']) {
+    for (const nodeOnly of ['src/crypto/x25519-platform.ts', 'src/crypto/aead.ts', 'src/crypto/sha256.ts', 'src/record/verify.ts', 'src/client/file-state.ts', 'src/identity.ts', 'src/node.ts']) {
       assert.ok(!inputs.some(i => i.endsWith(nodeOnly)), `${nodeOnly} stays out of the bundle`)
     }
     assert.ok(!inputs.some(i => i.startsWith('node:')), 'no node: module')
