@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync } from 'node:crypto'
 import { hchacha } from '@noble/ciphers/chacha.js'
 
 const TAG_BYTES = 16
@@ -18,7 +18,8 @@ const SIGMA = new Uint32Array([0x61707865, 0x3320646e, 0x79622d32, 0x6b206574])
 
 /** HKDF-SHA256 of `ikm` with `salt` and `info`: `length` bytes. */
 export function hkdfSha256 (ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array {
-  return new Uint8Array(hkdfSync('sha256', ikm, salt, info, length))
+  // a KeyObject skips node:crypto's costlier checks of a raw key (~3 µs of ~9)
+  return new Uint8Array(hkdfSync('sha256', createSecretKey(ikm), salt, info, length))
 }
 
 /** The HChaCha20 subkey and the 12-byte IETF nonce of an XChaCha20 key and 24-byte nonce. */
@@ -40,7 +41,7 @@ function ietf (key: Uint8Array, nonce: Uint8Array): { subkey: Buffer, iv: Buffer
 export function xchachaSeal (key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Uint8Array {
   const { subkey, iv } = ietf(key, nonce)
   try {
-    const cipher = createCipheriv('chacha20-poly1305', subkey, iv, { authTagLength: TAG_BYTES })
+    const cipher = createCipheriv('chacha20-poly1305', createSecretKey(subkey), iv, { authTagLength: TAG_BYTES })
     if (aad != null) cipher.setAAD(aad, { plaintextLength: plaintext.byteLength })
     const head = cipher.update(plaintext)
     const tail = cipher.final()
@@ -60,7 +61,8 @@ export function xchachaOpen (key: Uint8Array, nonce: Uint8Array, ciphertext: Uin
   const { subkey, iv } = ietf(key, nonce)
   try {
     const body = ciphertext.subarray(0, ciphertext.byteLength - TAG_BYTES)
-    const decipher = createDecipheriv('chacha20-poly1305', subkey, iv, { authTagLength: TAG_BYTES })
+    // a KeyObject: node:crypto checks a raw key at ~9 µs a call, a KeyObject at ~2 (+1.4 to make it)
+    const decipher = createDecipheriv('chacha20-poly1305', createSecretKey(subkey), iv, { authTagLength: TAG_BYTES })
     decipher.setAuthTag(ciphertext.subarray(ciphertext.byteLength - TAG_BYTES))
     if (aad != null) decipher.setAAD(aad, { plaintextLength: body.byteLength })
     const head = decipher.update(body)
