@@ -15,6 +15,11 @@
  *   the records over TCP to the relay. The relay's CPU and clock start when the relay is armed,
  *   before the first publish, and stop at the last store, so everything the burst costs it
  *   (decoding, gossipsub's signature checks, validation, the store's batches, GC) is counted.
+ * - feed (relay to relay: records another relay took in, on the feed topic `/ipts/relay/records/1.0.0`,
+ *   framed as sync items): a node set up as a relay floods the records on the feed, over TCP,
+ *   to the relay under measurement; same window as gossip. Whether the messages carried a
+ *   gossipsub signature is counted and printed (it sets the plausibility bound: one check per
+ *   record when unsigned, two when signed).
  *
  * Every path is run `runs` times; each run's ratio is taken against raw verify measured just
  * before and after it (averaged: the machine's load drifts). The result gives the median and
@@ -31,6 +36,8 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createTaggedRecord, tagRoutingKey, topicForKey } from '../src/record/index.ts'
 import { RAW_PUBLIC } from '../src/record/keys.ts'
 import { createNode } from '../src/node.ts'
+import { FEED_TOPIC } from '../src/relay/feed.ts'
+import { encodeItem } from '../src/sync/index.ts'
 import { RelayProcess } from './relay-process.ts'
 import { assertPlausible, cpuSecondsSince, gc, load, rounded, spread, until } from './stats.ts'
 import type { Spread, SummaryRow } from './stats.ts'
@@ -175,6 +182,35 @@ async function gossipRun (n: number): Promise<GossipRun> {
   }
 }
 
+/** The relay-to-relay path on a new relay: another relay floods n records on the feed topic. */
+async function feedRun (n: number): Promise<GossipRun> {
+  const host = await RelayProcess.start({ relay: relayOptions(n) })
+  const peer = await createNode({ relay: true })
+  const feed = peer.services.pubsub
+  try {
+    await peer.dial(multiaddr(host.addr))
+    feed.subscribe(FEED_TOPIC)
+    await until('the relay on the feed', () => feed.getSubscribers(FEED_TOPIC).length > 0)
+    // the mesh: a publish before it goes to fan-out peers the same, but wait for the steady state
+    await until('the feed mesh', async () => (await host.request<number>('mesh', { topic: FEED_TOPIC })) > 0)
+    const tags = (await newKeys(20)).map(k => k.publicKey.toMultihash().bytes)
+    const records = (await makeRecords(await newKeys(n), tags, 1n))
+      .map(r => encodeItem({ kind: 'record', routingKey: r.key, record: r.bytes }))
+    gc()
+    const done = host.next<{ stored: number, cpuSeconds: number, wallMs: number, signed: number, unsigned: number }>('stored-all', Math.max(120_000, n * 50))
+    await host.request('arm', { stores: n })
+    for (let i = 0; i < records.length; i++) {
+      await feed.publish(FEED_TOPIC, records[i])
+      if (i % 200 === 199) await new Promise(resolve => setImmediate(resolve))
+    }
+    const r = await done
+    return { perCpuSec: r.stored / r.cpuSeconds, wall: r.stored / (r.wallMs / 1000), signed: r.signed, unsigned: r.unsigned, cpuSeconds: r.cpuSeconds }
+  } finally {
+    await peer.stop()
+    await host.stop()
+  }
+}
+
 export interface IngestBenchResult {
   records: number
   runs: number
@@ -191,12 +227,19 @@ export interface IngestBenchResult {
   gossipWallPerSec: Spread
   /** share of gossip messages that carried a gossipsub signature */
   gossipSignedShare: number
+  /** relay to relay, records per CPU-second of the relay process */
+  feed: Spread
+  feedWallPerSec: Spread
+  /** share of feed messages that carried a gossipsub signature */
+  feedSignedShare: number
   ratios: {
     directFirstSeenToKeyImport: Spread
     directFirstSeenToCached: Spread
     directKnownToCached: Spread
     gossipToKeyImport: Spread
     gossipToCached: Spread
+    feedToKeyImport: Spread
+    feedToCached: Spread
   }
   rows: SummaryRow[]
 }
@@ -214,35 +257,44 @@ export async function run (options: IngestBenchOptions = {}): Promise<IngestBenc
   const imported: number[] = []
   const direct: DirectRun[] = []
   const gossip: GossipRun[] = []
+  const feed: GossipRun[] = []
   const r = {
     directFirstSeenToKeyImport: [] as number[],
     directFirstSeenToCached: [] as number[],
     directKnownToCached: [] as number[],
     gossipToKeyImport: [] as number[],
-    gossipToCached: [] as number[]
+    gossipToCached: [] as number[],
+    feedToKeyImport: [] as number[],
+    feedToCached: [] as number[]
   }
   for (let i = 0; i < runs; i++) {
     const c0 = rawVerifyRate(material, false)
     const k0 = rawVerifyRate(material, true)
     const d = await directRun(n)
     const g = await gossipRun(n)
+    const f = await feedRun(n)
     const c = (c0 + rawVerifyRate(material, false)) / 2
     const k = (k0 + rawVerifyRate(material, true)) / 2
     cached.push(c)
     imported.push(k)
     direct.push(d)
     gossip.push(g)
+    feed.push(f)
     r.directFirstSeenToKeyImport.push(d.firstSeen / k)
     r.directFirstSeenToCached.push(d.firstSeen / c)
     r.directKnownToCached.push(d.known / c)
     r.gossipToKeyImport.push(g.perCpuSec / k)
     r.gossipToCached.push(g.perCpuSec / c)
-    console.error(`  ingest run ${i + 1}/${runs}: gossip ${g.perCpuSec.toFixed(0)}/CPU-s (${(g.perCpuSec / k).toFixed(2)} of key-import verify), direct ${d.firstSeen.toFixed(0)}/CPU-s (${(d.firstSeen / k).toFixed(2)}), load ${load()[0]}`)
+    r.feedToKeyImport.push(f.perCpuSec / k)
+    r.feedToCached.push(f.perCpuSec / c)
+    console.error(`  ingest run ${i + 1}/${runs}: gossip ${g.perCpuSec.toFixed(0)}/CPU-s (${(g.perCpuSec / k).toFixed(2)} of key-import verify), feed ${f.perCpuSec.toFixed(0)}/CPU-s (${(f.perCpuSec / k).toFixed(2)}, ${f.unsigned === 0 ? 'signed' : 'unsigned'}), direct ${d.firstSeen.toFixed(0)}/CPU-s (${(d.firstSeen / k).toFixed(2)}), load ${load()[0]}`)
   }
 
   const signed = gossip.reduce((s, g) => s + g.signed, 0)
   const unsigned = gossip.reduce((s, g) => s + g.unsigned, 0)
   const signedShare = signed / Math.max(1, signed + unsigned)
+  const feedSigned = feed.reduce((s, f) => s + f.signed, 0)
+  const feedUnsigned = feed.reduce((s, f) => s + f.unsigned, 0)
   const result: IngestBenchResult = {
     records: n,
     runs,
@@ -256,12 +308,17 @@ export async function run (options: IngestBenchOptions = {}): Promise<IngestBenc
     gossip: rounded(spread(gossip.map(g => g.perCpuSec)), 0),
     gossipWallPerSec: rounded(spread(gossip.map(g => g.wall)), 0),
     gossipSignedShare: Math.round(signedShare * 1000) / 1000,
+    feed: rounded(spread(feed.map(f => f.perCpuSec)), 0),
+    feedWallPerSec: rounded(spread(feed.map(f => f.wall)), 0),
+    feedSignedShare: Math.round(feedSigned / Math.max(1, feedSigned + feedUnsigned) * 1000) / 1000,
     ratios: {
       directFirstSeenToKeyImport: rounded(spread(r.directFirstSeenToKeyImport)),
       directFirstSeenToCached: rounded(spread(r.directFirstSeenToCached)),
       directKnownToCached: rounded(spread(r.directKnownToCached)),
       gossipToKeyImport: rounded(spread(r.gossipToKeyImport)),
-      gossipToCached: rounded(spread(r.gossipToCached))
+      gossipToCached: rounded(spread(r.gossipToCached)),
+      feedToKeyImport: rounded(spread(r.feedToKeyImport)),
+      feedToCached: rounded(spread(r.feedToCached))
     },
     rows: []
   }
@@ -275,6 +332,15 @@ export async function run (options: IngestBenchOptions = {}): Promise<IngestBenc
       ratio: result.ratios.gossipToKeyImport,
       target: '>= 0.4',
       note: `against cached-key verify ${result.ratios.gossipToCached.median}; wall ${result.gossipWallPerSec.median}/s`
+    },
+    {
+      measure: `relay-to-relay feed ingest / raw verify with key import (first-seen signers; ${feedUnsigned === 0 ? 'every message signed' : feedSigned === 0 ? 'messages unsigned' : 'some messages signed'})`,
+      value: result.feed,
+      unit: 'records/relay CPU-s',
+      baseline: { label: 'raw verify, key import', value: result.rawVerifyKeyImport, unit: verifyUnit },
+      ratio: result.ratios.feedToKeyImport,
+      target: '>= 0.4',
+      note: `against cached-key verify ${result.ratios.feedToCached.median}; wall ${result.feedWallPerSec.median}/s`
     },
     {
       measure: 'custody and sync ingest, first-seen signers / raw verify with key import',
@@ -303,6 +369,8 @@ export async function run (options: IngestBenchOptions = {}): Promise<IngestBenc
   // every message signed (StrictSign): two checks per record. Unsigned (StrictNoSign): one.
   const gossipMax = unsigned === 0 ? MAX_GOSSIP_RATIO_SIGNED : MAX_ONE_CHECK_RATIO
   assertPlausible('gossip ingest / key-import verify', r.gossipToKeyImport, { max: gossipMax, why: unsigned === 0 ? 'two signature checks per message (gossipsub\'s and the record\'s)' : 'one signature check per record' })
+  const feedMax = feedUnsigned === 0 ? MAX_GOSSIP_RATIO_SIGNED : MAX_ONE_CHECK_RATIO
+  assertPlausible('feed ingest / key-import verify', r.feedToKeyImport, { max: feedMax, why: feedUnsigned === 0 ? 'two signature checks per message (gossipsub\'s and the record\'s)' : 'one signature check per record' })
   return result
 }
 
