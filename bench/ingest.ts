@@ -186,13 +186,14 @@ async function gossipRun (n: number): Promise<GossipRun> {
 async function feedRun (n: number): Promise<GossipRun> {
   const host = await RelayProcess.start({ relay: relayOptions(n) })
   const peer = await createNode({ relay: true })
-  const feed = peer.services.pubsub
+  const feed = peer.services.feed
+  if (feed == null) throw new Error('a relay node has no feed gossipsub')
   try {
     await peer.dial(multiaddr(host.addr))
     feed.subscribe(FEED_TOPIC)
     await until('the relay on the feed', () => feed.getSubscribers(FEED_TOPIC).length > 0)
     // the mesh: a publish before it goes to fan-out peers the same, but wait for the steady state
-    await until('the feed mesh', async () => (await host.request<number>('mesh', { topic: FEED_TOPIC })) > 0)
+    await until('the feed mesh', async () => (await host.request<number>('mesh', { topic: FEED_TOPIC, feed: true })) > 0)
     const tags = (await newKeys(20)).map(k => k.publicKey.toMultihash().bytes)
     const records = (await makeRecords(await newKeys(n), tags, 1n))
       .map(r => encodeItem({ kind: 'record', routingKey: r.key, record: r.bytes }))

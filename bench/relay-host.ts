@@ -79,11 +79,13 @@ relay.addEventListener('record:stored', () => {
     armed = undefined
   }
 })
-node.services.pubsub.addEventListener('message', (evt: CustomEvent<Message>) => {
+const countSigned = (evt: CustomEvent<Message>): void => {
   if (armed == null) return
   if (evt.detail.type === 'signed') armed.signed++
   else armed.unsigned++
-})
+}
+node.services.pubsub.addEventListener('message', countSigned)
+node.services.feed?.addEventListener('message', countSigned)
 
 /** `count` records from distinct new signers, spread over `tags` receivers made here. */
 async function fill (args: { count: number, tags: number, sealed?: boolean, returnRecords?: boolean, lifetime?: number }): Promise<{ tagKeys: Uint8Array[], records: Held[] }> {
@@ -195,7 +197,7 @@ const handlers: Record<string, Handler> = {
   dial: async (args: { addr: string }) => { await node.dial(multiaddr(args.addr)); return true },
   subscribe: (args: { topic: string }) => { node.services.pubsub.subscribe(args.topic); return true },
   // the implementation has it; the GossipSub interface does not declare it
-  mesh: (args: { topic: string }) => (node.services.pubsub as unknown as { getMeshPeers(topic: string): string[] }).getMeshPeers(args.topic).length,
+  mesh: (args: { topic: string, feed?: boolean }) => ((args.feed === true ? node.services.feed : node.services.pubsub) as unknown as { getMeshPeers(topic: string): string[] }).getMeshPeers(args.topic).length,
   subscribers: (args: { topic: string }) => node.services.pubsub.getSubscribers(args.topic).length,
   status: async () => {
     const s = relay.status()

@@ -1,7 +1,8 @@
 /**
  * The libp2p assembly that relays and clients share: TCP and WebSockets + noise + yamux, identify, ping,
  * gossipsub (StrictSign, as Helia and Kubo use for IPNS over pubsub), fetch, and optionally
- * kad-dht (the rendezvous) and bootstrap.
+ * kad-dht (the rendezvous) and bootstrap. Relay nodes run a second gossipsub, `feed`, on a
+ * protocol of its own (FEED_PROTOCOL) with unsigned messages, for the relay-to-relay feed.
  *
  * Nothing here reaches beyond the addresses it is given: no default bootstrap list, no mDNS,
  * no UPnP, no DNS look-ups. `public: true` is the only way to join the public IPFS network.
@@ -10,7 +11,7 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { bootstrap } from '@libp2p/bootstrap'
 import { fetch } from '@libp2p/fetch'
-import { gossipsub } from '@libp2p/gossipsub'
+import { gossipsub, StrictNoSign } from '@libp2p/gossipsub'
 import { identify, identifyPush } from '@libp2p/identify'
 import { kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
 import { ping } from '@libp2p/ping'
@@ -20,7 +21,7 @@ import { createLibp2p } from 'libp2p'
 import { hour, minute, second, MiB } from './constants.ts'
 import type { Fetch } from '@libp2p/fetch'
 import type { TCPSocketOptions } from '@libp2p/tcp'
-import type { GossipSub } from '@libp2p/gossipsub'
+import type { GossipSub, GossipSubComponents, GossipsubOpts } from '@libp2p/gossipsub'
 import type { Identify, IdentifyPush } from '@libp2p/identify'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
@@ -42,6 +43,8 @@ export const PUBLIC_BOOTSTRAP = [
 
 export type IptsServices = {
   pubsub: GossipSub
+  /** The relays' feed: a gossipsub of relays only, unsigned messages (relay nodes only). */
+  feed?: GossipSub
   fetch: Fetch
   identify: Identify
   identifyPush: IdentifyPush
@@ -102,6 +105,64 @@ export const RELAY_MAX_SUBSCRIPTIONS_PER_RPC = 5000
  */
 export const RELAY_MAX_TOPIC_BYTES_PER_PEER = MiB
 
+/**
+ * The gossipsub protocol of the relays' feed (`src/relay/feed.ts`): a mesh of relays only, whose
+ * messages carry no gossipsub signature (`StrictNoSign`, as Waku's relay runs): every record on it
+ * is signed by its author and checked by each relay, so a second signature per message bought
+ * nothing and cost half of a relay's ingest. Not on gossipsub's version ladder, so peers on it
+ * negotiate no PRUNE backoff and no IDONTWANT (records are a few hundred bytes).
+ */
+export const FEED_PROTOCOL = '/ipts/relay/feed/1.0.0'
+
+/**
+ * gossipsub's own heartbeat and bookkeeping settings shared by both instances; `pubsub` adds its
+ * limits and metrics.
+ */
+function commonGossipsub (): Partial<GossipsubOpts> {
+  return {
+    // gossipsub rewrites a peer's peer-store record once per topic on every mesh join when
+    // this is on: quadratic in topics (BRIEF, measured). Relays hold thousands of topics.
+    tagMeshPeers: false,
+    allowPublishToZeroTopicPeers: true,
+    // gossipsub scores down every peer of an IP that has more than 10 peers connected (P6, IP
+    // colocation): past 13 it stops publishing to them, so a relay with a dozen local peers
+    // stopped delivering live to any of them (test/faults/load.test.ts). Loopback peers are
+    // processes on this machine, exempt as from the connection limits (LOOPBACK_ALLOW).
+    scoreParams: { IPColocationFactorWhitelist: new Set(LOOPBACK_IPS) },
+    ignoreDuplicatePublishError: true,
+    emitSelf: false
+  }
+}
+
+/**
+ * The feed's gossipsub: unsigned messages on FEED_PROTOCOL only. gossipsub 17.1 declares a
+ * `protocols` option but ignores it, so the list is set on the instance before libp2p starts it
+ * (it registers its handler and topology in `start`).
+ */
+function feedGossipsub (): (components: GossipSubComponents) => GossipSub {
+  const factory = gossipsub({
+    ...commonGossipsub(),
+    globalSignaturePolicy: StrictNoSign,
+    fallbackToFloodsub: false,
+    debugName: 'libp2p:gossipsub:feed',
+    // one topic; RPCs carry records, never thousands of subscriptions
+    decodeRpcLimits: {
+      maxSubscriptions: 16,
+      maxMessages: 5000,
+      maxIhaveMessageIDs: 5000,
+      maxIwantMessageIDs: 5000,
+      maxIdontwantMessageIDs: 512,
+      maxControlMessages: 5000,
+      maxPeerInfos: 16
+    }
+  })
+  return (components) => {
+    const feed = factory(components)
+    feed.protocols.splice(0, feed.protocols.length, FEED_PROTOCOL)
+    return feed
+  }
+}
+
 export async function createNode (options: NodeOptions = {}): Promise<IptsNode> {
   const isPublic = options.public ?? false
   const bootstrapList = [...(options.bootstrap ?? []), ...(isPublic ? PUBLIC_BOOTSTRAP : [])]
@@ -117,17 +178,7 @@ export async function createNode (options: NodeOptions = {}): Promise<IptsNode> 
     ping: ping(),
     fetch: fetch(),
     pubsub: gossipsub({
-      // gossipsub rewrites a peer's peer-store record once per topic on every mesh join when
-      // this is on: quadratic in topics (BRIEF, measured). Relays hold thousands of topics.
-      tagMeshPeers: false,
-      allowPublishToZeroTopicPeers: true,
-      // gossipsub scores down every peer of an IP that has more than 10 peers connected (P6, IP
-      // colocation): past 13 it stops publishing to them, so a relay with a dozen local peers
-      // stopped delivering live to any of them (test/faults/load.test.ts). Loopback peers are
-      // processes on this machine, exempt as from the connection limits (LOOPBACK_ALLOW).
-      scoreParams: { IPColocationFactorWhitelist: new Set(LOOPBACK_IPS) },
-      ignoreDuplicatePublishError: true,
-      emitSelf: false,
+      ...commonGossipsub(),
       ...(options.metrics != null
         ? { metricsRegister: options.metrics.gossipsub as any, metricsTopicStrToLabel: options.metrics.topicLabels }
         : {}),
@@ -147,6 +198,9 @@ export async function createNode (options: NodeOptions = {}): Promise<IptsNode> 
           }
         : {})
     })
+  }
+  if (relay) {
+    services.feed = feedGossipsub()
   }
   if (dhtMode != null && dhtMode !== false) {
     services.dht = kadDHT({

@@ -4,6 +4,11 @@
  * relay takes in from a client (gossip on a record topic, or custody) as a sync item frame
  * (`0x01 | u16be(len(routingKey)) | routingKey | record`, the same framing as relay sync).
  *
+ * The topic lives on the relay node's second gossipsub (`services.feed`, FEED_PROTOCOL in
+ * src/node.ts), a mesh of relays only whose messages carry no gossipsub signature: every record
+ * is signed by its author and validated here, so the message signature was a second check per
+ * record that proved only which relay forwarded it (the connection already says that).
+ *
  * A record arriving on the feed goes through the one ingest path (source `feed`); gossipsub
  * forwards it to the rest of the relay mesh only when it was stored here (Accept). Stale and
  * duplicate records are Ignored, so a record floods the relays once. Records that arrive by sync
@@ -27,7 +32,8 @@ import type { Logger, PeerId } from '@libp2p/interface'
 export const FEED_TOPIC = '/ipts/relay/records/1.0.0'
 
 export interface FeedComponents {
-  pubsub: GossipSub
+  /** The feed's gossipsub (`node.services.feed`); without one the relay has no feed, only sync. */
+  pubsub?: GossipSub
   ingest: Ingest
   /** Per-peer and per-host budgets (the `relay` kind). */
   budgets: Budgets
@@ -49,17 +55,23 @@ export class Feed {
 
   start (): void {
     if (this.running) return
+    const pubsub = this.c.pubsub
+    if (pubsub == null) {
+      this.c.log('no feed gossipsub on this node (createNode({ relay: true }) makes one): records reach other relays by sync only')
+      return
+    }
     this.running = true
-    this.c.pubsub.topicValidators.set(FEED_TOPIC, this.validate)
-    this.c.pubsub.subscribe(FEED_TOPIC)
+    pubsub.topicValidators.set(FEED_TOPIC, this.validate)
+    pubsub.subscribe(FEED_TOPIC)
   }
 
   stop (): void {
-    if (!this.running) return
+    const pubsub = this.c.pubsub
+    if (!this.running || pubsub == null) return
     this.running = false
-    this.c.pubsub.topicValidators.delete(FEED_TOPIC)
+    pubsub.topicValidators.delete(FEED_TOPIC)
     try {
-      this.c.pubsub.unsubscribe(FEED_TOPIC)
+      pubsub.unsubscribe(FEED_TOPIC)
     } catch {
       // gossipsub already stopped
     }
@@ -67,9 +79,10 @@ export class Feed {
 
   /** Hand a record this relay just took in from a client to the other relays. */
   publish (record: IptsRecord): void {
-    if (!this.running) return
-    // no other relay listening: signing a message nobody receives was ~15% of gossip ingest
-    if (subscriberCount(this.c.pubsub, FEED_TOPIC) === 0) return
+    const pubsub = this.c.pubsub
+    if (!this.running || pubsub == null) return
+    // no other relay listening: building a message nobody receives costs for nothing
+    if (subscriberCount(pubsub, FEED_TOPIC) === 0) return
     let item: Uint8Array
     try {
       item = encodeItem({ kind: 'record', routingKey: record.routingKey, record: record.bytes })
@@ -77,7 +90,7 @@ export class Feed {
       this.c.log.error('could not frame a record for the feed - %e', err)
       return
     }
-    this.c.pubsub.publish(FEED_TOPIC, item).then(() => {
+    pubsub.publish(FEED_TOPIC, item).then(() => {
       this.c.counters.fed++
     }, (err: Error) => {
       this.c.log.trace('could not publish on the feed - %e', err)

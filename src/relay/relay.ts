@@ -194,7 +194,7 @@ export class Relay extends SafeEventEmitter<RelayEvents> {
       onFollow: (topic, following) => { this.safeDispatch('topic:follow', { topic, following }) }
     }, { ...init.follow, maxTopicsPerPeer: this.policy.maxTopicsPerPeer })
     this.feed = new Feed({
-      pubsub: node.services.pubsub,
+      pubsub: node.services.feed,
       ingest: this.ingest,
       budgets: this.budgets,
       hostOf,

@@ -19,6 +19,7 @@ import { TestNetwork, addrOf, key, relayRequest, until, waitFor } from '../utils
 import { defaultPeer, fillInboxes, randomTag, topicsLearntFrom } from '../utils/scale.ts'
 import type { DefaultPeer } from '../utils/scale.ts'
 import type { RelayHandle } from '../../src/relay/index.ts'
+import type { Message } from '@libp2p/gossipsub'
 
 const hour = 3_600_000
 /** Wait bound for one gossipsub round trip on a loaded machine; never a sleep. */
@@ -110,10 +111,11 @@ for (const { inboxes, otherTopics } of [
 
     it('a default peer publishes its IPNS name through the relay and leaves; a fresh peer resolves it with fetch', async () => {
       const { learnt } = await publishAndResolve(relay, nodes)
-      // what the peer learnt from the relay is its own topic and the relay topics, nothing more
+      // what the peer learnt from the relay is its own topic and the acks topic, nothing more (the
+      // feed topic is on the relays' own gossipsub)
       const records = learnt.filter(t => t.startsWith('/record/'))
       assert.equal(records.length, 1, `learnt ${records.length} record topics`)
-      assert.ok(learnt.length <= 3, `learnt ${learnt.length} topics in all`)
+      assert.ok(learnt.length <= 2, `learnt ${learnt.length} topics in all`)
       assert.ok(relay.relay.follower.topics() <= otherTopics + 1, 'stored inboxes are not followed')
     })
   })
@@ -181,7 +183,7 @@ describe('scale: relays hand new records to each other on the feed topic, with n
     relays.push(await net.relay({ ...noSync, bootstrap: [addrOf(relays[0].node).toString()] }))
     relays.push(await net.relay({ ...noSync, bootstrap: [addrOf(relays[1].node).toString()] }))
     // a chain 1 - 2 - 3: relay 3 gets records only through relay 2's forwarding
-    const mesh = (r: RelayHandle): number => (r.node.services.pubsub as unknown as { getMeshPeers(topic: string): string[] }).getMeshPeers(FEED_TOPIC).length
+    const mesh = (r: RelayHandle): number => (r.node.services.feed as unknown as { getMeshPeers(topic: string): string[] }).getMeshPeers(FEED_TOPIC).length
     await until(() => mesh(relays[0]) >= 1 && mesh(relays[1]) >= 2 && mesh(relays[2]) >= 1, BOUND, 'the feed mesh forms')
   })
   after(async () => { await net.stop() })
@@ -192,6 +194,9 @@ describe('scale: relays hand new records to each other on the feed topic, with n
     const routingKey = tagRoutingKey(tag)
     const record = await createTaggedRecord(alice, { tag, value: '/ipfs/bafkqaaa', sequence: 1n, lifetime: hour, now: Date.now() })
     const sender = await net.node()
+    const feed = relays[1].node.services.feed
+    assert.ok(feed != null, 'a relay node runs the feed gossipsub')
+    const onFeed = waitFor<Message>(feed, 'message', m => m.topic === FEED_TOPIC)
     let sessions = 0
     for (const r of relays) r.relay.sync.addEventListener('sync:start', () => { sessions++ })
     const [put] = await relayRequest(sender, relays[0].node, { type: RelayRequest.Type.PUT, key: routingKey, record: record.bytes })
@@ -204,5 +209,10 @@ describe('scale: relays hand new records to each other on the feed topic, with n
     assert.equal(sessions, 0, 'no sync session ran')
     assert.equal(relays[0].relay.counters.fed, 1, 'relay 1 put the record on the feed once')
     assert.ok(relays.every(r => r.relay.follower.topics() === 0), 'no relay follows a record topic')
+    // the feed is the relays' own unsigned gossipsub: no message signature, and not on the
+    // gossipsub that clients speak
+    assert.equal((await onFeed).type, 'unsigned', 'feed messages carry no gossipsub signature')
+    assert.equal(relays[0].node.services.pubsub.getTopics().includes(FEED_TOPIC), false, 'the feed topic is not on the clients\' gossipsub')
+    assert.equal(sender.services.pubsub.getSubscribers(FEED_TOPIC).length, 0, 'a client is told of no feed subscription')
   })
 })
