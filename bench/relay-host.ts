@@ -17,6 +17,7 @@ import { createTaggedRecord, tagRoutingKey } from '../src/record/index.ts'
 import { envelopeToValue } from '../src/client/payload.ts'
 import { createNode } from '../src/node.ts'
 import { Relay } from '../src/relay/relay.ts'
+import { FEED_TOPIC } from '../src/relay/feed.ts'
 import { PrometheusExport } from '../src/metrics.ts'
 import { cpuSecondsSince, gc } from './stats.ts'
 import type { RelayInit } from '../src/relay/relay.ts'
@@ -79,7 +80,10 @@ relay.addEventListener('record:stored', () => {
     armed = undefined
   }
 })
+/** Feed messages since the last `arm`, counted past the window: a message is counted when its validation ends, after its stores. */
+let feedMessages = 0
 const countSigned = (evt: CustomEvent<Message>): void => {
+  if (evt.detail.topic === FEED_TOPIC) feedMessages++
   if (armed == null) return
   if (evt.detail.type === 'signed') armed.signed++
   else armed.unsigned++
@@ -113,8 +117,11 @@ async function fill (args: { count: number, tags: number, sealed?: boolean, retu
   return { tagKeys: receivers.map(k => privateKeyToProtobuf(k)), records }
 }
 
-/** The direct path (custody, sync): `inFlight` ingests at a time, as sync accepts items. */
-async function ingestDirect (args: { records: Held[], inFlight: number }): Promise<{ stored: number, cpuSeconds: number, wallMs: number }> {
+/**
+ * The direct path (custody, sync): `inFlight` ingests at a time, as sync accepts items. With
+ * `source: 'custody'` the relay also puts what it stores on the feed, as for custody PUTs.
+ */
+async function ingestDirect (args: { records: Held[], inFlight: number, source?: 'sync' | 'custody' }): Promise<{ stored: number, cpuSeconds: number, wallMs: number }> {
   const now = Date.now()
   gc()
   const cpu = process.cpuUsage()
@@ -122,7 +129,8 @@ async function ingestDirect (args: { records: Held[], inFlight: number }): Promi
   const inFlight = new Set<Promise<void>>()
   let stored = 0
   for (const r of args.records) {
-    const p: Promise<void> = relay.ingest.ingest(r.bytes, { now, routingKey: r.key, source: 'sync' }).then((result) => {
+    // 'custody' records are handed to other relays on the feed, as a custody PUT's are
+    const p: Promise<void> = relay.ingest.ingest(r.bytes, { now, routingKey: r.key, source: args.source ?? 'sync' }).then((result) => {
       if (result.status !== 'stored') throw new Error(`not stored: ${result.status}`)
       stored++
     }).finally(() => { inFlight.delete(p) })
@@ -169,9 +177,11 @@ const handlers: Record<string, Handler> = {
   ingest: ingestDirect,
   arm: (args: { stores: number }) => {
     gc()
+    feedMessages = 0
     armed = { stores: args.stores, stored: 0, signed: 0, unsigned: 0, cpu: process.cpuUsage(), t0: performance.now() }
     return { armed: true }
   },
+  'feed-messages': () => feedMessages,
   disarm: () => {
     const stored = armed?.stored
     armed = undefined
