@@ -283,9 +283,16 @@ export class Client extends SafeEventEmitter<ClientEvents> {
     const signal = anySignal([options.signal, this.shutdown.signal, AbortSignal.timeout(options.timeout ?? DEFAULT_SEND_TIMEOUT)])
     const reachable = await this.reachRelays({ signal, onProgress: options.onProgress })
     if (reachable.length === 0) throw new NoRelaysError(this.noRelaysReason(0, options.minRelays ?? 1))
+    // what the relays hold of ours (deliver's first question) is asked while the receiver's relay
+    // list resolves: two requests per relay side by side instead of one after the other. Used
+    // when the list sends us to the same relays (no list, the usual case); otherwise deliver asks
+    // the chosen relays itself
+    const early = probeRelays(this.node, this.validator, reachable, receiver, this.peerId, { signal, now: this.now() })
+    early.catch(() => {})
     // the receiver's chosen relays, when it named some and one of them answers (section 12)
     const chosen = await this.reachChosen(receiver, reachable, { signal })
     const relays = chosen.reached.length > 0 ? chosen.reached : reachable
+    const sameRelays = relays.length === reachable.length && relays.every(r => reachable.some(p => p.equals(r)))
     if (chosen.list != null) {
       options.onProgress?.({ type: 'send:route', detail: { to: receiver, chosen: chosen.reached, wanted: chosen.list.relays.length, min: chosen.list.min, fallback: chosen.reached.length === 0, failed: chosen.failed } })
     }
@@ -295,7 +302,7 @@ export class Client extends SafeEventEmitter<ClientEvents> {
     }
     const delivery: Delivery = { seq: undefined }
     try {
-      const { record, custody, renumbered } = await this.deliver(receiver, message, relays, { minRelays, signal, onProgress: options.onProgress }, delivery)
+      const { record, custody, renumbered } = await this.deliver(receiver, message, relays, { minRelays, signal, onProgress: options.onProgress }, delivery, sameRelays ? early : undefined)
       const result: SendResult = { to: receiver, seq: record.sequence, value: record.value, relays: custody.confirmed, encrypted: message.encrypt }
       if (renumbered != null) {
         result.renumbered = renumbered
@@ -738,13 +745,14 @@ export class Client extends SafeEventEmitter<ClientEvents> {
    * again (at most MAX_RENUMBERS times). Relays are asked first (one `QUERY` each, in parallel),
    * so a sender that lost its state neither publishes a record bound to be refused nor, with the
    * same sequence as an unread record it forgot, replaces that record.
-   * `delivery.seq` is the message's latest sequence (for withdrawing it on failure).
+   * `delivery.seq` is the message's latest sequence (for withdrawing it on failure). `asked`:
+   * those relays' answers, when the caller already asked them.
    *
    * @throws CustodyRefusedError if relays stay ahead after renumbering (another client with this key?)
    */
-  private async deliver (to: PeerId, message: NewMessage | undefined, relays: PeerId[], options: CustodyOptions, delivery: Delivery = { seq: undefined }): Promise<{ record: IptsRecord, custody: CustodyResult, renumbered?: Renumbered }> {
+  private async deliver (to: PeerId, message: NewMessage | undefined, relays: PeerId[], options: CustodyOptions, delivery: Delivery = { seq: undefined }, asked?: Promise<RelayView>): Promise<{ record: IptsRecord, custody: CustodyResult, renumbered?: Renumbered }> {
     let renumbered: Renumbered | undefined
-    const first = await probeRelays(this.node, this.validator, relays, to, this.peerId, { signal: options.signal, now: this.now() })
+    const first = await (asked ?? probeRelays(this.node, this.validator, relays, to, this.peerId, { signal: options.signal, now: this.now() }))
     let recovery = planRecovery(first, BigInt((await this.state.read()).peers[to.toString()]?.seq ?? '0'))
     if (recovery != null) renumbered = noteRecovery(renumbered, first, recovery)
     let record = await this.draft(to, message, recovery)

@@ -11,7 +11,8 @@ import type { Handler } from './index.ts'
  * is what custody asks, and the sender checks the record it gets back (its own bytes, or a later
  * record it signed) before it counts the confirmation. A record covered by a tombstone is
  * refused as `tombstoned` with the tombstone's sequence in `acked`, so a sender that lost its
- * state can number its next record above it.
+ * state can number its next record above it. A record stored just now is answered with itself,
+ * without reading the store again (the online path's custody answer).
  */
 export const handlePut: Handler = async (request, context, reply, options) => {
   if (request.record == null) {
@@ -31,6 +32,12 @@ export const handlePut: Handler = async (request, context, reply, options) => {
   if (result.status === 'invalid' || result.status === 'refused') {
     context.counters.custody('put-refused')
     await reply({ status: RelayResponse.Status.REFUSED, error: result.reason, records: [], done: true }, options)
+    return
+  }
+  if (result.status === 'stored') {
+    // what the relay holds now is this record: answer without reading it back
+    context.counters.custody('put-ok')
+    await reply({ status: RelayResponse.Status.OK, sequence: result.record.sequence, records: [result.record.bytes], done: true }, options)
     return
   }
   const { routingKey, signer } = result.record
