@@ -812,7 +812,12 @@ export class Client extends SafeEventEmitter<ClientEvents> {
 
   /** Publishes on the record's topic for subscribers online now; custody does not depend on it. */
   private publishBestEffort (record: IptsRecord): void {
-    this.node.services.pubsub.publish(topicForKey(record.routingKey), record.bytes).catch(() => {})
+    const pubsub = this.node.services.pubsub
+    const topic = topicForKey(record.routingKey)
+    // nobody we know of follows the topic (relays announce a record topic only to its own
+    // subscribers): gossipsub would sign and encode a message for no one, on the path to custody
+    if (pubsub.getSubscribers(topic).length === 0) return
+    pubsub.publish(topic, record.bytes).catch(() => {})
   }
 
   /** `peer`'s relay list, if a relay has one, and the relays in it we could dial, in its order. */

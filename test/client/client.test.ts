@@ -144,6 +144,25 @@ describe('client library', { concurrency: true }, () => {
     assert.deepEqual((await readAll(bob)).map(m => [m.seq, m.text]), [[2n, 'again from 1']])
   })
 
+  it('a sender that lost its state asks the receiver\'s chosen relay, not only its own, before writing there', async () => {
+    // send() asks its own relays what they hold while Bob's list resolves; that answer stands in
+    // only when the list sends it to the same relays. Here Alice knows relay 1, Bob chose relay 2
+    // (unconnected to relay 1), and only relay 2 holds her unread record 1.
+    const bob = await client('bob8')
+    await bob.setRelays({ relays: [addrOf(relays[1])], min: 1 })
+    const alice = await client('alice8', { relays: [addrOf(relays[0])] })
+    const first = await alice.send(bob.peerId, { text: 'unread' })
+    assert.deepEqual(first.relays.map(String), [relays[1].node.peerId.toString()])
+    await alice.stop()
+    await rm(join(dir.path, 'alice8', 'client'), { recursive: true })
+    const reborn = await client('alice8', { relays: [addrOf(relays[0])] })
+    const sent = await reborn.send(bob.peerId, { text: 'after amnesia' })
+    // numbered 1 again, it would have replaced the unread record on relay 2 (same sequence, later EOL)
+    assert.equal(sent.seq, 2n)
+    assert.deepEqual(sent.renumbered, { held: 1n, carried: true })
+    assert.deepEqual((await readAll(bob)).map(m => [m.seq, m.text]), [[1n, 'unread'], [2n, 'after amnesia']])
+  })
+
   it('two clients sharing a repo never reuse a sequence number', async () => {
     const bob = await client('bob6')
     const [a, b] = await Promise.all([client('alice6'), client('alice6')])
