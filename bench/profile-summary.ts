@@ -50,7 +50,7 @@ export const GROUPS: Array<{ name: string, test: (f: CallFrame) => boolean }> = 
   { name: 'our ingest (src/relay/ingest)', test: f => /\/dist\/src\/relay\/ingest\.js/.test(f.url) },
   { name: 'our store incl. LevelDB calls (src/relay/store*)', test: f => /\/dist\/src\/relay\/store/.test(f.url) },
   { name: 'process start-up (module loading, bootstrap)', test: f => /^node:internal\/(modules|bootstrap)/.test(f.url) },
-  { name: 'the relays\' feed: publishing each stored record (sign, encode, send)', test: f => f.functionName === 'publish' && /\/dist\/src\/relay\/feed/.test(f.url) },
+  { name: 'the relays\' feed: handing each stored record on (frame, batch, encode, send)', test: f => (f.functionName === 'publish' || f.functionName === 'flush') && /\/dist\/src\/relay\/feed/.test(f.url) },
   { name: '(garbage collector), main thread', test: f => f.functionName === '(garbage collector)' },
   { name: 'LevelDB bindings (classic-level, abstract-level)', test: f => /classic-level|abstract-level|level-transcoder/.test(f.url) },
   { name: 'protobuf decode/encode (protons-runtime, uint8arraylist)', test: f => /protons-runtime|\/pb\//.test(f.url) },

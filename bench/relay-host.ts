@@ -207,7 +207,8 @@ const handlers: Record<string, Handler> = {
   dial: async (args: { addr: string }) => { await node.dial(multiaddr(args.addr)); return true },
   subscribe: (args: { topic: string }) => { node.services.pubsub.subscribe(args.topic); return true },
   // the implementation has it; the GossipSub interface does not declare it
-  mesh: (args: { topic: string, feed?: boolean }) => ((args.feed === true ? node.services.feed : node.services.pubsub) as unknown as { getMeshPeers(topic: string): string[] }).getMeshPeers(args.topic).length,
+  // `feed`: the feed's gossipsub (before it had one, the feed topic was on the node's only one)
+  mesh: (args: { topic: string, feed?: boolean }) => ((args.feed === true ? node.services.feed ?? node.services.pubsub : node.services.pubsub) as unknown as { getMeshPeers(topic: string): string[] }).getMeshPeers(args.topic).length,
   subscribers: (args: { topic: string }) => node.services.pubsub.getSubscribers(args.topic).length,
   status: async () => {
     const s = relay.status()
