@@ -154,3 +154,16 @@ export const DEFAULT_MAX_INBOX_BYTES_PER_IP = 4 * MiB
 
 /** Longest inbox drain, in ms, however steadily the reader reads. */
 export const MAX_INBOX_DRAIN_TIME = 10 * minute
+
+/**
+ * Most records one message on the relays' feed carries (src/relay/feed.ts); a message with more
+ * is rejected. A wire limit every relay applies, not a policy: no option.
+ */
+export const FEED_MAX_ITEMS = 64
+
+/**
+ * A relay sends its waiting feed batch once it holds this many item bytes, without waiting for
+ * the turn of the event loop to end (64 records of ~250 B weigh 16 KiB; 64 of the 10 KiB
+ * maximum would not fit). Bounds a feed message near 64 KiB plus one record.
+ */
+export const FEED_FLUSH_BYTES = 64 * KiB

@@ -27,6 +27,7 @@ import { InvalidSyncItemError, IptsError } from '../errors.ts'
 import { decodeItem, encodeItem } from '../sync/index.ts'
 import { MAX_SYNC_ITEM_SIZE } from '../sync/constants.ts'
 import { budgetReason } from './budget.ts'
+import { FEED_FLUSH_BYTES, FEED_MAX_ITEMS } from './constants.ts'
 import { subscriberCount } from './announce.ts'
 import { refusalReason } from './refusals.ts'
 import type { Ingest } from './ingest.ts'
@@ -39,14 +40,7 @@ import type { Logger, PeerId } from '@libp2p/interface'
 /** The topic every relay joins to hand new records to the other relays. */
 export const FEED_TOPIC = '/ipts/relay/records/1.0.0'
 
-/** Most records one feed message carries; a message with more is rejected (wire limit). */
-export const FEED_MAX_ITEMS = 64
-
-/**
- * A relay sends its batch once it holds this many item bytes, without waiting for the turn to
- * end (64 records of ~250 B weigh 16 KiB; 64 of the 10 KiB maximum would not fit).
- */
-export const FEED_FLUSH_BYTES = 64 * 1024
+export { FEED_MAX_ITEMS, FEED_FLUSH_BYTES }
 
 /** Frame items (sync item frames) as one feed message. */
 export function encodeFeedMessage (items: Uint8Array[]): Uint8Array {

@@ -5,14 +5,14 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { encode as encodeVarint } from 'uint8-varint'
-import { createTaggedRecord, tagRoutingKey } from '../../src/record/index.ts'
+import { createTaggedRecord, tagRoutingKey, validateRecord } from '../../src/record/index.ts'
 import { FEED_MAX_ITEMS, FEED_TOPIC, decodeFeedMessage, encodeFeedMessage } from '../../src/relay/feed.ts'
 import { encodeItem } from '../../src/sync/index.ts'
 import { TestNetwork, addrOf, key, until } from '../utils/network.ts'
 import { randomTag } from '../utils/scale.ts'
 import type { RelayHandle } from '../../src/relay/index.ts'
 import type { IptsNode } from '../../src/node.ts'
-import type { GossipSub } from '@libp2p/gossipsub'
+import type { GossipSub, Message } from '@libp2p/gossipsub'
 
 const hour = 3_600_000
 /** Wait bound for one gossipsub round trip on a loaded machine; never a sleep. */
@@ -90,5 +90,41 @@ describe('feed: a relay takes a batch from another relay', () => {
     await until(async () => (await relay.relay.store.query(good.key, good.signer)) != null, BOUND, 'the good record is held')
     await until(() => (relay.relay.counters.refusedBySource.get('feed') ?? 0) === refused + 1, BOUND, 'the forged one is refused')
     assert.equal(await relay.relay.store.query(forged.key, forged.signer), undefined)
+  })
+})
+
+describe('feed: a relay sends what it stored in one turn as one message', () => {
+  const net = new TestNetwork()
+  let relay: RelayHandle
+  let listener: IptsNode
+  let feed: GossipSub
+
+  before(async () => {
+    relay = await net.relay({ sync: { syncOnConnect: false, interval: 24 * hour } })
+    listener = await net.node({ relay: true })
+    const f = listener.services.feed
+    assert.ok(f != null, 'a relay node runs the feed gossipsub')
+    feed = f
+    feed.subscribe(FEED_TOPIC)
+    await listener.dial(addrOf(relay.node))
+    await until(() => (relay.node.services.feed?.getSubscribers(FEED_TOPIC) ?? []).some(p => p.equals(listener.peerId)), BOUND, 'the relay sees a listener on the feed')
+  })
+  after(async () => { await net.stop() })
+
+  it('three records handed on in one turn arrive as one message of three', async () => {
+    const now = Date.now()
+    const records = await Promise.all([1, 2, 3].map(async () => {
+      const tag = randomTag()
+      const r = await createTaggedRecord(await key(), { tag, value: '/ipfs/bafkqaaa', sequence: 1n, lifetime: hour, now })
+      return validateRecord(r.bytes, { now, routingKey: tagRoutingKey(tag) })
+    }))
+    const messages: Message[] = []
+    feed.addEventListener('message', (evt) => { if (evt.detail.topic === FEED_TOPIC) messages.push(evt.detail) })
+    for (const r of records) relay.relay.feed.publish(r)
+    await until(() => messages.length > 0, BOUND, 'the batch arrives')
+    await until(() => relay.relay.counters.fed === 3, BOUND, 'the relay counts three records fed')
+    assert.equal(messages.length, 1)
+    assert.equal(messages[0].type, 'unsigned')
+    assert.equal(decodeFeedMessage(messages[0].data).length, 3)
   })
 })
