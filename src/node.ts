@@ -139,6 +139,22 @@ function commonGossipsub (): Partial<GossipsubOpts> {
  * `protocols` option but ignores it, so the list is set on the instance before libp2p starts it
  * (it registers its handler and topology in `start`).
  */
+/**
+ * A relay gossipsub's RPC decode limits, with `maxSubscriptions` subscriptions per RPC. They
+ * replace gossipsub's defaults rather than merging with them, so they are given whole.
+ */
+function relayRpcLimits (maxSubscriptions: number): GossipsubOpts['decodeRpcLimits'] {
+  return {
+    maxSubscriptions,
+    maxMessages: 5000,
+    maxIhaveMessageIDs: 5000,
+    maxIwantMessageIDs: 5000,
+    maxIdontwantMessageIDs: 512,
+    maxControlMessages: 5000,
+    maxPeerInfos: 16
+  }
+}
+
 function feedGossipsub (): (components: GossipSubComponents) => GossipSub {
   const factory = gossipsub({
     ...commonGossipsub(),
@@ -146,15 +162,7 @@ function feedGossipsub (): (components: GossipSubComponents) => GossipSub {
     fallbackToFloodsub: false,
     debugName: 'libp2p:gossipsub:feed',
     // one topic; RPCs carry records, never thousands of subscriptions
-    decodeRpcLimits: {
-      maxSubscriptions: 16,
-      maxMessages: 5000,
-      maxIhaveMessageIDs: 5000,
-      maxIwantMessageIDs: 5000,
-      maxIdontwantMessageIDs: 512,
-      maxControlMessages: 5000,
-      maxPeerInfos: 16
-    }
+    decodeRpcLimits: relayRpcLimits(16)
   })
   return (components) => {
     const feed = factory(components)
@@ -185,16 +193,7 @@ export async function createNode (options: NodeOptions = {}): Promise<IptsNode> 
       ...(relay
         ? {
             maxTopicBytesPerPeer: RELAY_MAX_TOPIC_BYTES_PER_PEER,
-            // replaces the defaults rather than merging, so it is given whole
-            decodeRpcLimits: {
-              maxSubscriptions: RELAY_MAX_SUBSCRIPTIONS_PER_RPC,
-              maxMessages: 5000,
-              maxIhaveMessageIDs: 5000,
-              maxIwantMessageIDs: 5000,
-              maxIdontwantMessageIDs: 512,
-              maxControlMessages: 5000,
-              maxPeerInfos: 16
-            }
+            decodeRpcLimits: relayRpcLimits(RELAY_MAX_SUBSCRIPTIONS_PER_RPC)
           }
         : {})
     })
