@@ -140,6 +140,21 @@ function commonGossipsub (): Partial<GossipsubOpts> {
  * (it registers its handler and topology in `start`).
  */
 /**
+ * Streams a peer may open on a connection before this node has finished setting it up (libp2p
+ * buffers them until then). yamux allows 10 and past that aborts the whole connection; a client
+ * that sends a few requests at once as soon as its dial returns, beside identify and pubsub,
+ * opens more while a relay under load is still upgrading its side (seen: 10 custody PUTs at once
+ * to a relay that had just started). As many as the relay protocol's 32 streams per connection,
+ * plus room for identify, pubsub, fetch and sync.
+ */
+export const MAX_EARLY_STREAMS = 48
+
+/** yamux, with room for the streams a peer opens before this node has set up the connection. */
+export function streamMuxer (): ReturnType<typeof yamux> {
+  return yamux({ maxEarlyStreams: MAX_EARLY_STREAMS })
+}
+
+/**
  * A relay gossipsub's RPC decode limits, with `maxSubscriptions` subscriptions per RPC. They
  * replace gossipsub's defaults rather than merging with them, so they are given whole.
  */
@@ -231,7 +246,7 @@ export async function createNode (options: NodeOptions = {}): Promise<IptsNode> 
       webSockets()
     ],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    streamMuxers: [streamMuxer()],
     connectionManager: {
       maxConnections: options.maxConnections ?? 300,
       // every loopback node shares 127.0.0.1, and libp2p accepts 5 new inbound connections per

@@ -5,6 +5,13 @@
  */
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
+import { noise } from '@chainsafe/libp2p-noise'
+import { identify } from '@libp2p/identify'
+import { tcp } from '@libp2p/tcp'
+import { pbStream } from '@libp2p/utils'
+import { createLibp2p } from 'libp2p'
+import { MAX_EARLY_STREAMS, createNode, streamMuxer } from '../src/node.ts'
+import { RelayResponse } from '../src/pb/relay.ts'
 import { TestNetwork, addrOf, until } from './utils/network.ts'
 import type { IptsNode } from '../src/node.ts'
 
@@ -55,5 +62,43 @@ describe('node: protocols handled after a peer connected', () => {
     await late.handle(PROTOCOL, () => {})
     const peer = await Promise.race([heard, new Promise<string>((_resolve, reject) => setTimeout(() => { reject(new Error('no onConnect within 10 s')) }, 10_000).unref())])
     assert.equal(peer, late.peerId.toString())
+  })
+})
+
+describe('node: streams opened before the other side has set up the connection', () => {
+  const nodes: Array<{ stop(): void | Promise<void> }> = []
+  after(async () => { await Promise.all(nodes.map(async n => n.stop())) })
+
+  it(`a peer may open ${MAX_EARLY_STREAMS - 8} streams while the listener is still upgrading the connection (yamux alone allows 10, then aborts it)`, async () => {
+    const PROTOCOL = '/ipts/test-early/1.0.0'
+    // the listener takes 300 ms to accept the upgraded connection: every stream opened
+    // meanwhile is an early stream, as on a relay under load
+    const listener = await createLibp2p({
+      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [streamMuxer()],
+      connectionGater: { denyInboundUpgradedConnection: async () => { await new Promise(resolve => setTimeout(resolve, 300)); return false } },
+      services: { identify: identify() }
+    })
+    nodes.push(listener)
+    await listener.handle(PROTOCOL, async (stream) => {
+      const pb = pbStream(stream)
+      const n = await pb.read(RelayResponse)
+      await pb.write(n, RelayResponse)
+      await stream.close()
+    }, { maxInboundStreams: MAX_EARLY_STREAMS })
+    const dialer = await createNode({ listen: [] })
+    nodes.push(dialer)
+    const connection = await dialer.dial(listener.getMultiaddrs()[0])
+    const answers = await Promise.all(Array.from({ length: MAX_EARLY_STREAMS - 8 }, async (_, i) => {
+      const stream = await connection.newStream(PROTOCOL)
+      const pb = pbStream(stream)
+      await pb.write({ status: RelayResponse.Status.OK, sequence: BigInt(i), records: [] }, RelayResponse)
+      const answer = await pb.read(RelayResponse)
+      await stream.close()
+      return answer.sequence
+    }))
+    assert.deepEqual(answers, Array.from({ length: MAX_EARLY_STREAMS - 8 }, (_, i) => BigInt(i)))
   })
 })
