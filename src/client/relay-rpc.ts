@@ -1,7 +1,7 @@
 /**
  * The client side of `/ipts/relay/1.0.0`: one request per stream, then one response (PUT, QUERY,
  * ACK) or a sequence of inbox pages until `done`. On any failure the stream is aborted and the
- * error rethrown, after one more try when the relay reset the stream before answering.
+ * error rethrown.
  */
 import { pbStream } from '@libp2p/utils'
 import { RelayProtocolError } from '../errors.ts'
@@ -23,46 +23,19 @@ const NO_BYTES = new Uint8Array(0)
  */
 export async function exchange (node: IptsNode, relay: RelayTarget, request: RelayRequest, options: AbortOptions,
   onResponse: (response: RelayResponse) => boolean | Promise<boolean>): Promise<void> {
-  let answered = false
-  const once = async (): Promise<void> => {
-    const stream = await node.dialProtocol(relay, RELAY_PROTOCOL, options)
-    try {
-      const pb = pbStream(stream, { maxDataLength: MAX_RESPONSE_BYTES, maxBufferSize: READ_BUFFER_BYTES })
-      await pb.write(request, RelayRequest, options)
-      while (true) {
-        const response = await pb.read(RelayResponse, options)
-        answered = true
-        if (!(await onResponse(response))) break
-      }
-      await stream.close(options)
-    } catch (err: any) {
-      stream.abort(err)
-      throw err
-    }
-  }
+  const stream = await node.dialProtocol(relay, RELAY_PROTOCOL, options)
   try {
-    await once()
+    const pb = pbStream(stream, { maxDataLength: MAX_RESPONSE_BYTES, maxBufferSize: READ_BUFFER_BYTES })
+    await pb.write(request, RelayRequest, options)
+    while (true) {
+      const response = await pb.read(RelayResponse, options)
+      if (!(await onResponse(response))) break
+    }
+    await stream.close(options)
   } catch (err: any) {
-    // Streams opened on a connection the relay has not finished setting up can be reset before
-    // the relay reads them (libp2p 3: its first read ends at 0 bytes, it resets the stream). Every
-    // request is idempotent (PUT, QUERY, ACK, INBOX), so one that got no answer is sent once more.
-    if (answered || !RETRIED_ERRORS.has(err?.name) || options.signal?.aborted === true) throw err
-    await sleep(RETRY_DELAY, options.signal)
-    await once()
+    stream.abort(err)
+    throw err
   }
-}
-
-/** Failures of a stream the relay never answered that are worth one more try. */
-const RETRIED_ERRORS = new Set(['StreamResetError', 'StreamStateError', 'UnexpectedEOFError'])
-/** Pause before that try, ms: the relay's side of a new connection gets time to finish. */
-const RETRY_DELAY = 50
-
-async function sleep (ms: number, signal?: AbortSignal): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve() }, ms)
-    const onAbort = (): void => { clearTimeout(timer); reject(signal?.reason) }
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
 }
 
 async function single (node: IptsNode, relay: RelayTarget, request: RelayRequest, options: AbortOptions): Promise<RelayResponse> {
