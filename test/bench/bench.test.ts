@@ -5,11 +5,11 @@
  * what two (gossip) or one (direct) signature checks allow, and print its summary rows.
  */
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { describe, it } from 'node:test'
 import { assertPlausible, spread } from '../../bench/stats.ts'
 import { MAX_GOSSIP_RATIO_SIGNED, MAX_ONE_CHECK_RATIO } from '../../bench/ingest.ts'
+import { runNode } from '../utils/cli.ts'
 
 const RUN = fileURLToPath(new URL('../../bench/run.js', import.meta.url))
 const BOUND = 240_000
@@ -32,14 +32,7 @@ describe('bench statistics', () => {
 
 describe('npm run bench -- ingest --quick', () => {
   it('exits 0 with gossip and direct ratios within their physical bounds, and prints the summary rows', async () => {
-    const child = spawn(process.execPath, ['--expose-gc', RUN, 'ingest', '--quick'], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-    const timer = setTimeout(() => { child.kill('SIGKILL') }, BOUND)
-    const code = await new Promise<number | null>(resolve => child.on('close', resolve))
-    clearTimeout(timer)
+    const { code, stdout, stderr } = await runNode(['--expose-gc', RUN, 'ingest', '--quick'], BOUND)
     assert.equal(code, 0, stderr)
     const printed = JSON.parse(stdout.slice(0, stdout.indexOf('\nSummary')))
     const r = printed.result

@@ -4,7 +4,6 @@
  * message a relay took custody of whose receiver came back afterwards.
  */
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,6 +11,8 @@ import { fileURLToPath } from 'node:url'
 import { after, before, describe, it } from 'node:test'
 import { SYSTEMS } from '../../sim/config.ts'
 import { OVERLOADED_MS } from '../../sim/report.ts'
+import { runNode } from '../utils/cli.ts'
+import type { NodeRun } from '../utils/cli.ts'
 import type { SimResult } from '../../sim/simulate.ts'
 
 const RUN = fileURLToPath(new URL('../../sim/run.js', import.meta.url))
@@ -24,21 +25,13 @@ const BOUND = 270_000
 /** The ipts system's operations that a saturated machine can time out. */
 const TIMEOUT_OPS = ['custody-put-failures', 'inbox-failures', 'ack-failures', 'relay-dial-failures']
 
-async function runSim (args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> {
-  const child = spawn(process.execPath, [RUN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
-  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-  const timer = setTimeout(() => { child.kill('SIGKILL') }, BOUND)
-  const code = await new Promise<number | null>(resolve => child.on('close', resolve))
-  clearTimeout(timer)
-  return { code, stdout, stderr }
+async function runSim (args: string[]): Promise<NodeRun> {
+  return runNode([RUN, ...args], BOUND)
 }
 
 describe('sim --quick: ipts, IPNS over pubsub and DHT put on the same workload', () => {
   let out: string
-  let run: { code: number | null, stdout: string, stderr: string }
+  let run: NodeRun
   let result: SimResult
 
   before(async () => {

@@ -3,6 +3,7 @@
  * spawn relays (`ipts relay --json`) that are ready once they print their ready line. Every
  * wait is on output, bounded; nothing sleeps.
  */
+import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -83,4 +84,24 @@ export async function peerIdOf (repo: string): Promise<string> {
   const result = await runCli(['id', '--json', '--repo', repo])
   if (result.code !== 0) throw new Error(`ipts id failed: ${result.stderr}`)
   return result.json[0].peerId
+}
+
+/** What a child process printed, and how it exited. */
+export interface NodeRun {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/** Runs `node <args>` (this process's Node) to its end; SIGKILLs it past `bound` ms. */
+export async function runNode (args: string[], bound: number): Promise<NodeRun> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
+  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+  const timer = setTimeout(() => { child.kill('SIGKILL') }, bound)
+  const code = await new Promise<number | null>(resolve => child.on('close', resolve))
+  clearTimeout(timer)
+  return { code, stdout, stderr }
 }
