@@ -19,6 +19,7 @@ import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { createLibp2p } from 'libp2p'
 import { hour, minute, second, MiB } from './constants.ts'
+import { baseGossipsubOptions } from './gossip-options.ts'
 import type { Fetch } from '@libp2p/fetch'
 import type { TCPSocketOptions } from '@libp2p/tcp'
 import type { GossipSub, GossipSubComponents, GossipsubOpts } from '@libp2p/gossipsub'
@@ -120,17 +121,12 @@ export const FEED_PROTOCOL = '/ipts/relay/feed/1.0.0'
  */
 function commonGossipsub (): Partial<GossipsubOpts> {
   return {
-    // gossipsub rewrites a peer's peer-store record once per topic on every mesh join when
-    // this is on: quadratic in topics (BRIEF, measured). Relays hold thousands of topics.
-    tagMeshPeers: false,
-    allowPublishToZeroTopicPeers: true,
+    ...baseGossipsubOptions(),
     // gossipsub scores down every peer of an IP that has more than 10 peers connected (P6, IP
     // colocation): past 13 it stops publishing to them, so a relay with a dozen local peers
     // stopped delivering live to any of them (test/faults/load.test.ts). Loopback peers are
     // processes on this machine, exempt as from the connection limits (LOOPBACK_ALLOW).
-    scoreParams: { IPColocationFactorWhitelist: new Set(LOOPBACK_IPS) },
-    ignoreDuplicatePublishError: true,
-    emitSelf: false
+    scoreParams: { IPColocationFactorWhitelist: new Set(LOOPBACK_IPS) }
   }
 }
 

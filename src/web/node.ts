@@ -1,7 +1,7 @@
 /**
  * The browser's libp2p node: WebSockets only (browsers cannot open TCP sockets or listen), noise,
  * yamux, identify (and push), ping, fetch and gossipsub, set up as a client (`src/node.ts` is the Node
- * assembly; the gossipsub options here are its client options). No DHT: the page is given its
+ * assembly; both take their gossipsub options from `gossip-options.ts`). No DHT: the page is given its
  * relays.
  *
  * libp2p's browser connection gater refuses plain `ws` and private addresses by default. The
@@ -20,6 +20,7 @@ import { ping } from '@libp2p/ping'
 import { webSockets } from '@libp2p/websockets'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
+import { baseGossipsubOptions } from '../gossip-options.ts'
 import type { IptsNode } from '../node.ts'
 import type { PrivateKey } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -46,12 +47,7 @@ export async function createBrowserNode (options: BrowserNodeOptions): Promise<I
       identifyPush: identifyPush(),
       ping: ping(),
       fetch: fetch(),
-      pubsub: gossipsub({
-        tagMeshPeers: false,
-        allowPublishToZeroTopicPeers: true,
-        ignoreDuplicatePublishError: true,
-        emitSelf: false
-      })
+      pubsub: gossipsub(baseGossipsubOptions())
     }
   })
   return node as unknown as IptsNode
