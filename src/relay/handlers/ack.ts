@@ -23,20 +23,13 @@ export const handleAck: Handler = async (request, context, reply, options) => {
     await reply({ status: RelayResponse.Status.REFUSED, error: reason, records: [], done: true }, options)
     return
   }
-  let ack
+  let ack, applied
   try {
     ack = validateAck(request.ack)
-  } catch (err: any) {
-    if (!(err instanceof IptsError)) throw err
-    context.counters.refused(refusalReason(err), 'ack')
-    await reply({ status: RelayResponse.Status.REFUSED, error: err.name, records: [], done: true }, options)
-    return
-  }
-  let applied
-  try {
+    // may fail on a full or failing disk (DiskFullError, StoreWriteError), or while the store
+    // reopens after one: refused the same way as an invalid ack
     applied = await context.store.applyAck(ack, context.now())
   } catch (err: any) {
-    // a full or failing disk (DiskFullError, StoreWriteError), or the store reopening after one
     if (!(err instanceof IptsError)) throw err
     context.counters.refused(refusalReason(err), 'ack')
     await reply({ status: RelayResponse.Status.REFUSED, error: err.name, records: [], done: true }, options)
